@@ -1,0 +1,54 @@
+/* db.h: the database behind an opaque struct db — one SQLite connection with its pragmas,
+ * its cache of prepared statements, the schema migrations and write transactions.
+ * Only db.c and the db_*.c files include <sqlite3.h>; they share db_internal.h. */
+#ifndef PLENARY_DB_H
+#define PLENARY_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct db;
+
+enum db_mode {
+    DB_READ_ONLY,  /* a server worker's connection: never writes */
+    DB_READ_WRITE, /* init, import, API writes: creates the file when missing */
+};
+
+/* The first error of an operation, owned by the caller (first error wins). */
+struct db_error {
+    int code;          /* 0 while nothing failed; else an SQLite result code or -1 */
+    char message[512]; /* what failed, for a log line or stderr; never sent to clients */
+};
+
+/* Configures SQLite for the process (memory statistics off, multi-thread mode); call once
+ * before any other db_ function. Returns 0. */
+int db_global_init(void);
+
+/* Opens a connection (SQLITE_OPEN_NOMUTEX; foreign keys on; WAL; busy timeout). Returns a
+ * new connection (close it with db_close) or NULL with err filled. */
+struct db *db_open(const char *path, enum db_mode mode, struct db_error *err);
+
+/* Finalizes the cached statements and closes the connection. NULL is a no-op. */
+void db_close(struct db *db);
+
+/* Applies the embedded migrations (schema/NNN_*.sql) newer than PRAGMA user_version, each
+ * in its own transaction. Returns 0, or -1 with err filled. */
+int db_migrate(struct db *db, struct db_error *err);
+
+/* The schema version of the open file (PRAGMA user_version) and the newest the binary has. */
+int db_schema_version(struct db *db);
+int db_schema_latest(void);
+
+/* Returns 0 when a trivial query answers, -1 otherwise (readiness). */
+int db_ping(struct db *db);
+
+/* The database-wide revision: grows by one with every committed write transaction. */
+int64_t db_revision(struct db *db);
+
+/* Write transactions: begin (BEGIN IMMEDIATE, then the revision is raised by one so that the
+ * change-log rows written by triggers carry it), commit or roll back. Return 0 or -1. */
+int db_write_begin(struct db *db, struct db_error *err);
+int db_write_commit(struct db *db, struct db_error *err);
+void db_write_rollback(struct db *db);
+
+#endif

@@ -1,0 +1,668 @@
+/* http.c: the HTTP daemon, and the only file that includes <microhttpd.h>.
+ *
+ * The file is divided as follows:
+ *   - the exchange: per-request state hung off *req_cls, created by the URI log callback
+ *     (so the raw request target is kept) and freed in the completion callback only;
+ *   - reading: framing checks on the first call of the access handler, the body within
+ *     MAX_BODY, query parameters within MAX_PARAMS;
+ *   - dispatch: route match (404), OPTIONS and CORS preflight, method (405), the handler;
+ *   - answering: problem bodies, ETag and 304, the common headers, CORS;
+ *   - the daemon: start, per-worker database connections, graceful stop.
+ * A response is never queued on the first call of the access handler for a well-formed
+ * request: libmicrohttpd 0.9.75 would then answer `Connection: close`. */
+#include "http.h"
+
+#include "config.h"
+#include "db.h"
+#include "handler.h"
+#include "limits.h"
+#include "metrics.h"
+#include "problem.h"
+#include "revision.h"
+#include "router.h"
+
+#include <arpa/inet.h>
+#include <assert.h>
+#include <inttypes.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+_Static_assert(STREAM_END == MHD_CONTENT_READER_END_OF_STREAM, "stream end code");
+_Static_assert(STREAM_ERROR == MHD_CONTENT_READER_END_WITH_ERROR, "stream error code");
+
+struct http_server {
+    struct MHD_Daemon *daemon;    /* the libmicrohttpd daemon */
+    const struct config *config;  /* settings; outlives the server */
+    atomic_int in_flight;         /* requests between first call and completion */
+    pthread_mutex_t dbs_lock;     /* guards dbs and db_count */
+    struct db *dbs[MAX_THREADS + 8]; /* every worker connection, closed at stop */
+    size_t db_count;              /* entries used in dbs */
+    unsigned port;                /* the port actually bound */
+};
+
+/* This worker thread's read-only connection, opened on its first request. */
+static _Thread_local struct db *worker_db;
+
+/* Everything about one request, from the URI log callback to the completion callback. */
+struct exchange {
+    struct http_server *server;  /* the daemon it arrived on */
+    char *target;                /* the request target as sent (malloc'd, at most MAX_URL) */
+    int target_too_long;         /* 1: the target was longer than MAX_URL */
+    int started;                 /* 1 once the access handler has been called */
+    int answered;                /* 1 once a response is queued */
+    struct problem early;        /* a framing problem found on the first call */
+    int close_after;             /* 1: send Connection: close (framing faults) */
+    char *body;                  /* the request body so far (malloc'd) */
+    size_t body_len;             /* bytes in body */
+    size_t body_cap;             /* bytes allocated for body */
+    struct request req;          /* what the handler sees */
+    struct response res;         /* what the handler fills */
+    struct MHD_Connection *connection; /* for header lookups */
+    struct timespec start;       /* when the request arrived */
+    int status;                  /* the status answered */
+    uint64_t bytes;              /* body bytes answered */
+    int route;                   /* route index, or -1 */
+    char method[16];             /* the method as sent (truncated), for the log */
+    char version[12];            /* HTTP version as sent, for the log */
+    char *path_arg;              /* the captured {ref}, decoded (malloc'd) */
+};
+
+/* ---------------------------------------------------------------- the exchange */
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connection) {
+    struct exchange *x = calloc(1, sizeof *x);
+    if (x == NULL)
+        return NULL;
+    x->server = cls;
+    x->connection = connection;
+    x->route = -1;
+    clock_gettime(CLOCK_MONOTONIC, &x->start);
+    size_t len = strnlen(uri, MAX_URL + 1);
+    x->target_too_long = len > MAX_URL;
+    x->target = strndup(uri, len > MAX_URL ? MAX_URL : len);
+    atomic_fetch_add(&x->server->in_flight, 1);
+    return x;
+}
+
+static void exchange_free(struct exchange *x) {
+    free(x->target);
+    free(x->body);
+    free(x->path_arg);
+    free(x->res.body);
+    for (size_t i = 0; i < x->res.header_count; i++)
+        free(x->res.headers[i].value);
+    if (x->res.stream.free && x->res.stream.ctx)
+        x->res.stream.free(x->res.stream.ctx);
+    free(x);
+}
+
+static uint64_t micros_since(const struct timespec *start) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    int64_t us = (int64_t)(now.tv_sec - start->tv_sec) * 1000000 +
+                 (now.tv_nsec - start->tv_nsec) / 1000;
+    return us < 0 ? 0 : (uint64_t)us;
+}
+
+/* Writes s into a JSON string body (without quotes), escaping what JSON requires. */
+static void log_json_string(FILE *f, const char *s) {
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+        if (*c == '"' || *c == '\\')
+            fprintf(f, "\\%c", *c);
+        else if (*c < 0x20 || *c == 0x7f)
+            fprintf(f, "\\u%04x", *c);
+        else
+            fputc(*c, f);
+    }
+}
+
+static void log_exchange(const struct exchange *x, uint64_t micros) {
+    enum log_format format = x->server->config->log;
+    if (format == LOG_OFF)
+        return;
+    char remote[INET6_ADDRSTRLEN] = "-";
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(x->connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (info && info->client_addr) {
+        const struct sockaddr *sa = info->client_addr;
+        if (sa->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+                      remote, sizeof remote);
+        else if (sa->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+                      remote, sizeof remote);
+    }
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    char when[32];
+    const char *target = x->target ? x->target : "-";
+    flockfile(stderr);
+    if (format == LOG_JSON) {
+        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        fprintf(stderr, "{\"time\":\"%s\",\"remote\":\"%s\",\"method\":\"", when, remote);
+        log_json_string(stderr, x->method);
+        fputs("\",\"target\":\"", stderr);
+        log_json_string(stderr, target);
+        fprintf(stderr, "\",\"status\":%d,\"bytes\":%" PRIu64 ",\"micros\":%" PRIu64 "}\n",
+                x->status, x->bytes, micros);
+    } else {
+        strftime(when, sizeof when, "%d/%b/%Y:%H:%M:%S +0000", &tm);
+        fprintf(stderr, "%s - - [%s] \"", remote, when);
+        /* the request line is quoted: control characters and quotes are escaped */
+        log_json_string(stderr, x->method);
+        fputc(' ', stderr);
+        log_json_string(stderr, target);
+        fprintf(stderr, " %s\" %d %" PRIu64 " %" PRIu64 "us\n", x->version, x->status,
+                x->bytes, micros);
+    }
+    funlockfile(stderr);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *connection, void **req_cls,
+                         enum MHD_RequestTerminationCode toe) {
+    (void)connection;
+    (void)toe;
+    struct http_server *server = cls;
+    struct exchange *x = *req_cls;
+    if (x == NULL)
+        return;
+    uint64_t micros = micros_since(&x->start);
+    if (x->answered) {
+        metrics_request(x->route, x->status, micros);
+        log_exchange(x, micros);
+    }
+    exchange_free(x);
+    *req_cls = NULL;
+    atomic_fetch_sub(&server->in_flight, 1);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *connection, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe) {
+    (void)cls;
+    (void)connection;
+    (void)socket_context;
+    metrics_connection(toe == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
+}
+
+/* ---------------------------------------------------------------- reading */
+
+static const char *header_of(const struct request *req, const char *name) {
+    const struct exchange *x = req->conn;
+    return MHD_lookup_connection_value(x->connection, MHD_HEADER_KIND, name);
+}
+
+/* What the framing check counts over the request headers. */
+struct framing {
+    int content_length_count;        /* Content-Length headers seen */
+    const char *content_length;      /* the first one's value */
+    int content_length_conflict;     /* 1: two Content-Length values differ */
+    int transfer_encoding_count;     /* Transfer-Encoding headers seen */
+    const char *transfer_encoding;   /* the first one's value */
+    int host_count;                  /* Host headers seen */
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value) {
+    (void)kind;
+    struct framing *f = cls;
+    if (value == NULL)
+        value = "";
+    if (strcasecmp(key, "Content-Length") == 0) {
+        if (f->content_length_count++ == 0)
+            f->content_length = value;
+        else if (strcmp(f->content_length, value) != 0)
+            f->content_length_conflict = 1;
+    } else if (strcasecmp(key, "Transfer-Encoding") == 0) {
+        if (f->transfer_encoding_count++ == 0)
+            f->transfer_encoding = value;
+    } else if (strcasecmp(key, "Host") == 0) {
+        f->host_count++;
+    }
+    return MHD_YES;
+}
+
+/* Refuses what request smuggling relies on and what the limits forbid; fills x->early.
+ * libmicrohttpd 0.9.75 would otherwise pick one reading of an ambiguous request. */
+static void check_framing(struct exchange *x, const char *version) {
+    struct problem *p = &x->early;
+    if (x->target_too_long) {
+        problem_set(p, PROBLEM_URI_TOO_LONG, "the request target is longer than %d bytes",
+                    MAX_URL);
+        return;
+    }
+    struct framing f = {0};
+    MHD_get_connection_values(x->connection, MHD_HEADER_KIND, count_framing, &f);
+    if (f.content_length_conflict) {
+        problem_set(p, PROBLEM_BAD_REQUEST, "the request has two different Content-Length "
+                                            "headers; send exactly one");
+    } else if (f.content_length_count && f.transfer_encoding_count) {
+        problem_set(p, PROBLEM_BAD_REQUEST, "the request has both Content-Length and "
+                                            "Transfer-Encoding; send only one of them");
+    } else if (f.transfer_encoding_count > 1 ||
+               (f.transfer_encoding_count && strcasecmp(f.transfer_encoding, "chunked") != 0)) {
+        problem_set(p, PROBLEM_NOT_IMPLEMENTED,
+                    "Transfer-Encoding '%s' is not supported; only 'chunked' is",
+                    f.transfer_encoding ? f.transfer_encoding : "");
+    } else if (strcmp(version, MHD_HTTP_VERSION_1_1) == 0 && f.host_count != 1) {
+        problem_set(p, PROBLEM_BAD_REQUEST, f.host_count == 0
+                                                ? "an HTTP/1.1 request must carry a Host header"
+                                                : "the request has more than one Host header");
+    } else if (f.content_length_count) {
+        char *end = NULL;
+        const char *v = f.content_length;
+        unsigned long long n = strtoull(v, &end, 10);
+        if (*v < '0' || *v > '9' || *end != '\0')
+            problem_set(p, PROBLEM_BAD_REQUEST, "Content-Length '%s' is not a number", v);
+        else if (n > MAX_BODY)
+            problem_set(p, PROBLEM_PAYLOAD_TOO_LARGE,
+                        "the request body is %llu bytes; the limit is %d bytes", n, MAX_BODY);
+    }
+    if (p->kind != PROBLEM_NONE)
+        x->close_after = 1;
+}
+
+static enum http_method method_of(const char *method) {
+    static const struct {
+        const char *name;
+        enum http_method method;
+    } methods[] = {{"GET", METHOD_GET},     {"HEAD", METHOD_HEAD},
+                   {"POST", METHOD_POST},   {"PATCH", METHOD_PATCH},
+                   {"DELETE", METHOD_DELETE}, {"OPTIONS", METHOD_OPTIONS},
+                   {"PUT", METHOD_PUT}};
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+        if (strcmp(method, methods[i].name) == 0)
+            return methods[i].method;
+    return METHOD_OTHER;
+}
+
+static enum MHD_Result collect_param(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value) {
+    (void)kind;
+    struct exchange *x = cls;
+    if (x->req.param_count == MAX_PARAMS) {
+        problem_set(&x->res.problem, PROBLEM_INVALID_PARAMETER,
+                    "a request may carry at most %d query parameters", MAX_PARAMS);
+        return MHD_NO;
+    }
+    x->req.params[x->req.param_count].name = key;
+    x->req.params[x->req.param_count].value = value ? value : "";
+    x->req.param_count++;
+    return MHD_YES;
+}
+
+/* Appends upload data to the body; returns 0, or -1 past MAX_BODY or out of memory. */
+static int body_append(struct exchange *x, const char *data, size_t len) {
+    if (len > MAX_BODY - x->body_len)
+        return -1;
+    if (x->body_len + len + 1 > x->body_cap) {
+        size_t cap = x->body_cap ? x->body_cap : 4096;
+        while (cap < x->body_len + len + 1)
+            cap *= 2;
+        char *body = realloc(x->body, cap);
+        if (body == NULL)
+            return -1;
+        x->body = body;
+        x->body_cap = cap;
+    }
+    memcpy(x->body + x->body_len, data, len);
+    x->body_len += len;
+    x->body[x->body_len] = '\0';
+    return 0;
+}
+
+/* ---------------------------------------------------------------- answering */
+
+/* 64-bit FNV-1a over the body: the strong validator of a representation. */
+static uint64_t body_hash(const char *data, size_t len) {
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)data[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+/* Does an If-None-Match list match etag? Weak comparison (RFC 9110 13.1.2): W/ is ignored. */
+static int none_match(const char *header, const char *etag) {
+    const char *p = header;
+    size_t etag_len = strlen(etag);
+    while (*p) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        if (*p == '*')
+            return 1;
+        if (strncmp(p, "W/", 2) == 0)
+            p += 2;
+        if (strncmp(p, etag, etag_len) == 0)
+            return 1;
+        while (*p && *p != ',')
+            p++;
+    }
+    return 0;
+}
+
+/* Which origin may read the answer: "*", the request's Origin if allowed, or NULL. */
+static const char *allowed_origin(const struct config *cfg, const char *origin) {
+    for (size_t i = 0; i < cfg->cors_origin_count; i++) {
+        if (strcmp(cfg->cors_origins[i], "*") == 0)
+            return "*";
+        if (origin && strcmp(cfg->cors_origins[i], origin) == 0)
+            return origin;
+    }
+    return NULL;
+}
+
+static int wildcard_cors(const struct config *cfg) {
+    for (size_t i = 0; i < cfg->cors_origin_count; i++)
+        if (strcmp(cfg->cors_origins[i], "*") == 0)
+            return 1;
+    return 0;
+}
+
+static void add_cors(struct MHD_Response *r, const struct exchange *x) {
+    const char *origin = header_of(&x->req, "Origin");
+    const char *allowed = allowed_origin(x->server->config, origin);
+    if (allowed == NULL)
+        return;
+    MHD_add_response_header(r, "Access-Control-Allow-Origin", allowed);
+    MHD_add_response_header(r, "Access-Control-Expose-Headers",
+                            "ETag, Link, Location, X-Revision, Retry-After, Last-Modified");
+}
+
+/* Queues the answer for x: the handler's body or stream, or its problem. */
+static enum MHD_Result answer(struct exchange *x) {
+    struct response *res = &x->res;
+    struct request *req = &x->req;
+    int status = res->status ? res->status : 200;
+    const char *content_type = res->content_type ? res->content_type : "application/json";
+    char etag[24] = "";
+    int not_modified = 0;
+
+    if (res->problem.kind != PROBLEM_NONE) {
+        size_t len = 0;
+        char *body = problem_render(&res->problem, req->path ? req->path : x->target, &len);
+        free(res->body);
+        res->body = body;
+        res->body_len = body ? len : 0;
+        status = problem_status(res->problem.kind);
+        content_type = "application/problem+json";
+        if (res->stream.free && res->stream.ctx)
+            res->stream.free(res->stream.ctx);
+        res->stream = (struct response_stream){0};
+    } else if (res->stream.read == NULL && status == 200 &&
+               (req->method == METHOD_GET || req->method == METHOD_HEAD)) {
+        snprintf(etag, sizeof etag, "\"%016" PRIx64 "\"", body_hash(res->body, res->body_len));
+        const char *inm = header_of(req, "If-None-Match");
+        if (inm && none_match(inm, etag))
+            not_modified = 1;
+    }
+
+    struct MHD_Response *r;
+    if (not_modified) {
+        r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+        status = 304;
+    } else if (res->stream.read && res->problem.kind == PROBLEM_NONE) {
+        r = MHD_create_response_from_callback(
+            MHD_SIZE_UNKNOWN, 32 * 1024, res->stream.read, res->stream.ctx, res->stream.free);
+        res->stream.ctx = NULL; /* libmicrohttpd frees it now */
+    } else {
+        r = MHD_create_response_from_buffer(res->body_len, res->body ? res->body : (void *)"",
+                                            res->body ? MHD_RESPMEM_MUST_FREE
+                                                      : MHD_RESPMEM_PERSISTENT);
+        if (r != NULL && res->body != NULL) {
+            x->bytes = res->body_len;
+            res->body = NULL; /* libmicrohttpd frees it now */
+        }
+    }
+    if (r == NULL)
+        return MHD_NO;
+    if (!not_modified && status != 204)
+        MHD_add_response_header(r, "Content-Type", content_type);
+    if (etag[0])
+        MHD_add_response_header(r, "ETag", etag);
+    for (size_t i = 0; i < res->header_count; i++)
+        MHD_add_response_header(r, res->headers[i].name, res->headers[i].value);
+    char revision[24];
+    snprintf(revision, sizeof revision, "%" PRId64, req->revision);
+    MHD_add_response_header(r, "X-Revision", revision);
+    if (req->method == METHOD_GET || req->method == METHOD_HEAD)
+        MHD_add_response_header(r, "Cache-Control", status < 400 ? x->server->config->cache_control
+                                                                 : "no-store");
+    MHD_add_response_header(r, "Vary", "Accept, Accept-Encoding, Origin");
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    add_cors(r, x);
+    if (x->close_after)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    enum MHD_Result ok = MHD_queue_response(x->connection, (unsigned)status, r);
+    MHD_destroy_response(r);
+    x->status = status;
+    x->answered = 1;
+    return ok;
+}
+
+/* OPTIONS: the methods a path takes, and a CORS preflight answer when asked for one. */
+static int preflight(struct exchange *x, const struct route *route) {
+    char allow[96];
+    router_allow(route, allow, sizeof allow);
+    response_header_add(&x->res, "Allow", allow);
+    const struct config *cfg = x->server->config;
+    const char *origin = header_of(&x->req, "Origin");
+    const char *asked = header_of(&x->req, "Access-Control-Request-Method");
+    if (origin && asked && allowed_origin(cfg, origin)) {
+        /* a wildcard origin opens reads only; writes need an origin named in the list */
+        const char *methods = wildcard_cors(cfg) && strcmp(allowed_origin(cfg, origin), "*") == 0
+                                  ? "GET, HEAD, OPTIONS"
+                                  : allow;
+        response_header_add(&x->res, "Access-Control-Allow-Methods", methods);
+        response_header_add(&x->res, "Access-Control-Allow-Headers",
+                            "Accept, Authorization, Content-Type, If-Match, If-None-Match, "
+                            "If-Modified-Since, Last-Event-ID");
+        response_header_add(&x->res, "Access-Control-Max-Age", "86400");
+    }
+    x->res.status = 204;
+    return 204;
+}
+
+static struct db *worker_connection(struct http_server *server) {
+    if (worker_db != NULL)
+        return worker_db;
+    struct db_error err = {0};
+    struct db *db = db_open(server->config->db_path, DB_READ_ONLY, &err);
+    if (db == NULL) {
+        fprintf(stderr, "plenary: cannot open %s: %s\n", server->config->db_path, err.message);
+        return NULL;
+    }
+    pthread_mutex_lock(&server->dbs_lock);
+    if (server->db_count < sizeof server->dbs / sizeof server->dbs[0]) {
+        server->dbs[server->db_count++] = db;
+        worker_db = db;
+    }
+    pthread_mutex_unlock(&server->dbs_lock);
+    if (worker_db == NULL)
+        db_close(db);
+    return worker_db;
+}
+
+/* Routes a complete request and runs its handler; fills x->res. */
+static void dispatch(struct exchange *x) {
+    struct request *req = &x->req;
+    struct response *res = &x->res;
+    if (res->problem.kind != PROBLEM_NONE)
+        return; /* too many parameters */
+    const char *arg = NULL;
+    size_t arg_len = 0;
+    const struct route *route = router_match(req->path, &arg, &arg_len);
+    if (route == NULL) {
+        problem_set(&res->problem, PROBLEM_NOT_FOUND, "no resource at %s; GET / lists them",
+                    req->path);
+        return;
+    }
+    x->route = (int)route_index(route);
+    if (arg != NULL) {
+        x->path_arg = strndup(arg, arg_len);
+        if (x->path_arg == NULL) {
+            problem_set(&res->problem, PROBLEM_INTERNAL, "out of memory");
+            return;
+        }
+        req->path_arg = x->path_arg;
+    }
+    if (req->method == METHOD_OPTIONS) {
+        preflight(x, route);
+        return;
+    }
+    const struct route_op *op = router_op(route, req->method);
+    if (op == NULL) {
+        char allow[96];
+        router_allow(route, allow, sizeof allow);
+        response_header_add(res, "Allow", allow);
+        problem_set(&res->problem, PROBLEM_METHOD_NOT_ALLOWED, "%s does not take %s; it takes %s",
+                    req->path, x->method, allow);
+        return;
+    }
+    req->db = worker_connection(x->server);
+    if (req->db == NULL) {
+        problem_set(&res->problem, PROBLEM_UNAVAILABLE, "the database cannot be opened");
+        return;
+    }
+    int status = op->handler(req, res);
+    if (res->status == 0)
+        res->status = status;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **req_cls) {
+    (void)cls;
+    struct exchange *x = *req_cls;
+    if (x == NULL)
+        return MHD_NO; /* out of memory in on_uri: drop the connection */
+    if (!x->started) {
+        x->started = 1;
+        snprintf(x->method, sizeof x->method, "%s", method);
+        snprintf(x->version, sizeof x->version, "%s", version);
+        x->req.method = method_of(method);
+        x->req.path = url;
+        x->req.target = x->target;
+        x->req.config = x->server->config;
+        x->req.header = header_of;
+        x->req.conn = x;
+        x->req.revision = revision_current();
+        check_framing(x, version);
+        if (x->early.kind != PROBLEM_NONE) {
+            /* ambiguous framing: answer at once and close, reading nothing more */
+            x->res.problem = x->early;
+            return answer(x);
+        }
+        return MHD_YES;
+    }
+    if (x->answered) {
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (*upload_data_size != 0) {
+        if (body_append(x, upload_data, *upload_data_size) != 0) {
+            problem_set(&x->res.problem, PROBLEM_PAYLOAD_TOO_LARGE,
+                        "the request body is over the limit of %d bytes", MAX_BODY);
+            x->close_after = 1;
+            *upload_data_size = 0;
+            return answer(x);
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    x->req.body = x->body;
+    x->req.body_len = x->body_len;
+    MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, collect_param, x);
+    dispatch(x);
+    return answer(x);
+}
+
+/* ---------------------------------------------------------------- the daemon */
+
+struct http_server *http_start(const struct config *cfg, char *err, size_t err_size) {
+    struct http_server *server = calloc(1, sizeof *server);
+    if (server == NULL) {
+        snprintf(err, err_size, "out of memory");
+        return NULL;
+    }
+    server->config = cfg;
+    pthread_mutex_init(&server->dbs_lock, NULL);
+
+    struct sockaddr_storage addr = {0};
+    socklen_t addr_len = 0;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+                     MHD_USE_SUSPEND_RESUME;
+    struct sockaddr_in *v4 = (struct sockaddr_in *)&addr;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&addr;
+    if (inet_pton(AF_INET, cfg->bind, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons((uint16_t)cfg->port);
+        addr_len = sizeof *v4;
+    } else if (inet_pton(AF_INET6, cfg->bind, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons((uint16_t)cfg->port);
+        addr_len = sizeof *v6;
+        flags |= MHD_USE_IPv6;
+    } else {
+        snprintf(err, err_size, "--bind '%s' is not an IPv4 or IPv6 address", cfg->bind);
+        goto fail;
+    }
+    server->daemon = MHD_start_daemon(
+        flags, (uint16_t)cfg->port, NULL, NULL, on_request, server, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned)MAX_CONNECTIONS_PER_IP, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)CONNECTION_MEMORY_BYTES, MHD_OPTION_URI_LOG_CALLBACK, on_uri, server,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, server, MHD_OPTION_NOTIFY_CONNECTION,
+        on_connection, server, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
+    (void)addr_len;
+    if (server->daemon == NULL) {
+        snprintf(err, err_size, "cannot listen on %s port %u (in use, or not permitted)",
+                 cfg->bind, cfg->port);
+        goto fail;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(server->daemon,
+                                                           MHD_DAEMON_INFO_BIND_PORT);
+    server->port = info ? info->port : cfg->port;
+    return server;
+fail:
+    pthread_mutex_destroy(&server->dbs_lock);
+    free(server);
+    return NULL;
+}
+
+unsigned http_port(const struct http_server *server) {
+    return server->port;
+}
+
+void http_stop(struct http_server *server) {
+    if (server == NULL)
+        return;
+    /* stop accepting; connections already open go on being served */
+    MHD_socket listener = MHD_quiesce_daemon(server->daemon);
+    if (listener != MHD_INVALID_SOCKET)
+        close(listener);
+    for (int waited = 0; waited < SHUTDOWN_GRACE_S * 100; waited++) {
+        if (atomic_load(&server->in_flight) == 0)
+            break;
+        struct timespec tick = {0, 10 * 1000 * 1000};
+        nanosleep(&tick, NULL);
+    }
+    MHD_stop_daemon(server->daemon);
+    for (size_t i = 0; i < server->db_count; i++)
+        db_close(server->dbs[i]);
+    pthread_mutex_destroy(&server->dbs_lock);
+    free(server);
+}

@@ -1,0 +1,34 @@
+/* limits.h: every limit plenary enforces, named in one place with the reason for its value.
+ * The HTTP layer enforces them while reading a request, before any handler runs. */
+#ifndef PLENARY_LIMITS_H
+#define PLENARY_LIMITS_H
+
+/* Connections the daemon holds at once; past it new ones are refused at accept(). Well
+ * above what 2 cores serve, low enough that the file-descriptor limit (1024) is never hit. */
+#define MAX_CONNECTIONS 900
+/* Connections one client address may hold, so one script cannot starve the others. */
+#define MAX_CONNECTIONS_PER_IP 512
+/* Seconds an idle connection is kept before it is closed. */
+#define CONNECTION_TIMEOUT_S 30
+/* Longest request target (path and query) accepted; longer answers 414. */
+#define MAX_URL 4096
+/* Largest request header block; libmicrohttpd answers 431 past its memory pool. */
+#define MAX_HEADER_BYTES 16384
+/* Per-connection memory pool of libmicrohttpd: holds the header block and read buffer. */
+#define CONNECTION_MEMORY_BYTES 32768
+/* Largest request body (writes, imports over HTTP); larger answers 413. */
+#define MAX_BODY (1024 * 1024)
+/* Query parameters one request may carry; more answers 400. */
+#define MAX_PARAMS 32
+/* Page sizes of collections: default and the most one page may hold (the contract). */
+#define DEFAULT_LIMIT 50
+#define MAX_LIMIT 500
+/* Seconds a long poll of /v1/changes may wait (the contract). */
+#define MAX_WAIT_S 60
+/* Seconds the daemon waits for requests in flight after SIGTERM before it stops anyway. */
+#define SHUTDOWN_GRACE_S 10
+/* Worker threads: at least 2, since libmicrohttpd 0.9.75's epoll loop stalls with one. */
+#define MIN_THREADS 2
+#define MAX_THREADS 64
+
+#endif

@@ -1,0 +1,15 @@
+/* resources.h: every route handler, one group per res_*.c file. routes.c puts them in the
+ * route table; nothing else calls them. */
+#ifndef PLENARY_RESOURCES_H
+#define PLENARY_RESOURCES_H
+
+#include "handler.h"
+
+/* res_meta.c: the index, health, readiness, metrics and the OpenAPI document. */
+int res_index(struct request *req, struct response *res);
+int res_healthz(struct request *req, struct response *res);
+int res_readyz(struct request *req, struct response *res);
+int res_metrics(struct request *req, struct response *res);
+int res_openapi(struct request *req, struct response *res);
+
+#endif

@@ -1,0 +1,110 @@
+/* revision.c: a watcher thread that keeps the newest database revision in one atomic and
+ * wakes waiters when it moves. It reads the file on its own connection every
+ * REVISION_POLL_MS, so a write by any process (the API, `plenary import`) is seen promptly
+ * while serving a request never queries the revision. */
+#include "revision.h"
+
+#include "db.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <time.h>
+
+static atomic_int_fast64_t current = -1;
+static pthread_t watcher;
+static struct db *watcher_db;
+static int running;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t moved = PTHREAD_COND_INITIALIZER; /* signalled on a new revision */
+static pthread_cond_t stopping = PTHREAD_COND_INITIALIZER;
+
+static void deadline_after(struct timespec *ts, long ms) {
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+static void *watch(void *unused) {
+    (void)unused;
+    pthread_mutex_lock(&lock);
+    while (running) {
+        pthread_mutex_unlock(&lock);
+        int64_t seen = db_revision(watcher_db);
+        pthread_mutex_lock(&lock);
+        if (seen >= 0 && seen != atomic_load(&current)) {
+            atomic_store(&current, seen);
+            pthread_cond_broadcast(&moved);
+        }
+        struct timespec until;
+        deadline_after(&until, REVISION_POLL_MS);
+        if (running)
+            pthread_cond_timedwait(&stopping, &lock, &until);
+    }
+    pthread_mutex_unlock(&lock);
+    return NULL;
+}
+
+int revision_start(const char *path, char *err, unsigned long err_size) {
+    struct db_error dberr = {0};
+    watcher_db = db_open(path, DB_READ_ONLY, &dberr);
+    if (watcher_db == NULL) {
+        snprintf(err, err_size, "cannot open %s: %s", path, dberr.message);
+        return -1;
+    }
+    atomic_store(&current, db_revision(watcher_db));
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_destroy(&moved);
+    pthread_cond_destroy(&stopping);
+    pthread_cond_init(&moved, &attr);
+    pthread_cond_init(&stopping, &attr);
+    pthread_condattr_destroy(&attr);
+    running = 1;
+    int rc = pthread_create(&watcher, NULL, watch, NULL);
+    if (rc != 0) {
+        running = 0;
+        db_close(watcher_db);
+        watcher_db = NULL;
+        snprintf(err, err_size, "cannot start the revision watcher: error %d", rc);
+        return -1;
+    }
+    return 0;
+}
+
+void revision_stop(void) {
+    pthread_mutex_lock(&lock);
+    if (!running) {
+        pthread_mutex_unlock(&lock);
+        return;
+    }
+    running = 0;
+    pthread_cond_broadcast(&stopping);
+    pthread_cond_broadcast(&moved);
+    pthread_mutex_unlock(&lock);
+    pthread_join(watcher, NULL);
+    db_close(watcher_db);
+    watcher_db = NULL;
+}
+
+int64_t revision_current(void) {
+    return atomic_load_explicit(&current, memory_order_acquire);
+}
+
+int64_t revision_wait(int64_t since, long timeout_ms) {
+    struct timespec until;
+    deadline_after(&until, timeout_ms);
+    pthread_mutex_lock(&lock);
+    while (running && atomic_load(&current) <= since) {
+        if (pthread_cond_timedwait(&moved, &lock, &until) == ETIMEDOUT)
+            break;
+    }
+    pthread_mutex_unlock(&lock);
+    return atomic_load(&current);
+}

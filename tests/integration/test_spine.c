@@ -1,0 +1,287 @@
+/* test_spine.c: the daemon end to end — keep-alive over several requests, problem answers for
+ * unknown paths and methods, every framing attack refused, limits, the meta endpoints, and a
+ * graceful SIGTERM that completes a request in flight and exits 0. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "harness.h"
+
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+static struct daemon d;
+
+static int setup(void **state) {
+    (void)state;
+    return daemon_start(&d, 1, NULL);
+}
+
+static int teardown(void **state) {
+    (void)state;
+    return daemon_stop(&d) == 0 ? 0 : -1;
+}
+
+static json_t *body_json(const struct reply *r) {
+    json_t *doc = json_loads(r->body, 0, NULL);
+    assert_non_null(doc);
+    return doc;
+}
+
+static void keep_alive_holds(void **state) {
+    (void)state;
+    http_reset();
+    long total_connects = 0;
+    for (int i = 0; i < 5; i++) {
+        struct reply r;
+        assert_int_equal(http_get(&d, i % 2 ? "/healthz" : "/nope", &r), 0);
+        total_connects += r.connects;
+        char buf[64];
+        const char *conn = reply_header(&r, "Connection", buf, sizeof buf);
+        assert_true(conn == NULL || strcasecmp(conn, "close") != 0);
+        reply_free(&r);
+    }
+    assert_int_equal(total_connects, 1);
+}
+
+static void healthz_and_index(void **state) {
+    (void)state;
+    struct reply r;
+    assert_int_equal(http_get(&d, "/healthz", &r), 0);
+    assert_int_equal(r.status, 200);
+    char buf[128];
+    assert_string_equal(reply_header(&r, "Content-Type", buf, sizeof buf), "application/json");
+    assert_non_null(reply_header(&r, "X-Revision", buf, sizeof buf));
+    assert_non_null(reply_header(&r, "ETag", buf, sizeof buf));
+    json_t *doc = body_json(&r);
+    assert_string_equal(json_string_value(json_object_get(doc, "status")), "ok");
+    json_decref(doc);
+    reply_free(&r);
+
+    assert_int_equal(http_get(&d, "/?pretty", &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "\n  \"name\": \"plenary\""));
+    doc = body_json(&r);
+    assert_true(json_is_integer(json_object_get(doc, "revision")));
+    assert_true(json_is_object(json_object_get(doc, "links")));
+    json_decref(doc);
+    reply_free(&r);
+
+    assert_int_equal(http_get(&d, "/readyz", &r), 0);
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+}
+
+static void unknown_path_is_404_problem(void **state) {
+    (void)state;
+    struct reply r;
+    assert_int_equal(http_get(&d, "/v1/nothing-here", &r), 0);
+    assert_int_equal(r.status, 404);
+    char buf[128];
+    assert_string_equal(reply_header(&r, "Content-Type", buf, sizeof buf),
+                        "application/problem+json");
+    json_t *doc = body_json(&r);
+    assert_int_equal(json_integer_value(json_object_get(doc, "status")), 404);
+    assert_string_equal(json_string_value(json_object_get(doc, "instance")), "/v1/nothing-here");
+    json_decref(doc);
+    reply_free(&r);
+}
+
+static void wrong_method_is_405_with_allow(void **state) {
+    (void)state;
+    struct reply r;
+    assert_int_equal(http_request(&d, "DELETE", "/healthz", NULL, NULL, &r), 0);
+    assert_int_equal(r.status, 405);
+    char buf[128];
+    assert_string_equal(reply_header(&r, "Allow", buf, sizeof buf), "GET, HEAD, OPTIONS");
+    assert_string_equal(reply_header(&r, "Content-Type", buf, sizeof buf),
+                        "application/problem+json");
+    reply_free(&r);
+    assert_int_equal(http_request(&d, "BREW", "/healthz", NULL, NULL, &r), 0);
+    assert_int_equal(r.status, 405);
+    reply_free(&r);
+}
+
+static void head_and_options(void **state) {
+    (void)state;
+    struct reply r;
+    assert_int_equal(http_request(&d, "HEAD", "/healthz", NULL, NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.body_len, 0);
+    char buf[128];
+    assert_string_equal(reply_header(&r, "Content-Length", buf, sizeof buf), "15");
+    reply_free(&r);
+    assert_int_equal(http_request(&d, "OPTIONS", "/healthz", NULL, NULL, &r), 0);
+    assert_int_equal(r.status, 204);
+    assert_string_equal(reply_header(&r, "Allow", buf, sizeof buf), "GET, HEAD, OPTIONS");
+    reply_free(&r);
+}
+
+static void unknown_parameter_is_400(void **state) {
+    (void)state;
+    struct reply r;
+    assert_int_equal(http_get(&d, "/healthz?limit=5", &r), 0);
+    assert_int_equal(r.status, 400);
+    json_t *doc = body_json(&r);
+    json_t *e = json_array_get(json_object_get(doc, "errors"), 0);
+    assert_string_equal(json_string_value(json_object_get(e, "parameter")), "limit");
+    json_decref(doc);
+    reply_free(&r);
+    assert_int_equal(http_get(&d, "/?pretty=yes", &r), 0);
+    assert_int_equal(r.status, 400);
+    reply_free(&r);
+}
+
+static void etag_gives_304(void **state) {
+    (void)state;
+    struct reply r;
+    assert_int_equal(http_get(&d, "/openapi.json", &r), 0);
+    assert_int_equal(r.status, 200);
+    char etag[64], header[96];
+    assert_non_null(reply_header(&r, "ETag", etag, sizeof etag));
+    reply_free(&r);
+    snprintf(header, sizeof header, "If-None-Match: %s", etag);
+    const char *headers[] = {header, NULL};
+    assert_int_equal(http_request(&d, NULL, "/openapi.json", headers, NULL, &r), 0);
+    assert_int_equal(r.status, 304);
+    assert_int_equal(r.body_len, 0);
+    reply_free(&r);
+}
+
+/* Sends raw, expects a status line starting with `status` and a problem body. */
+static void expect_refused(const char *raw, const char *status) {
+    char buf[4096];
+    ssize_t n = raw_exchange(d.port, raw, strlen(raw), buf, sizeof buf, 2000);
+    assert_true(n > 0);
+    if (strncmp(buf, status, strlen(status)) != 0)
+        fail_msg("sent:\n%s\ngot:\n%s", raw, buf);
+    assert_non_null(strstr(buf, "application/problem+json"));
+}
+
+static void framing_attacks_are_refused(void **state) {
+    (void)state;
+    expect_refused("POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+                   "Content-Length: 4\r\n\r\nabcd",
+                   "HTTP/1.1 400");
+    expect_refused("POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
+                   "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+                   "HTTP/1.1 400");
+    expect_refused("POST /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+                   "0\r\n\r\n",
+                   "HTTP/1.1 501");
+    expect_refused("GET /healthz HTTP/1.1\r\n\r\n", "HTTP/1.1 400");
+    expect_refused("POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n",
+                   "HTTP/1.1 413");
+    /* the answer to a refused request closes the connection: nothing smuggled is read */
+    char buf[8192];
+    const char *smuggle = "POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
+                          "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /readyz HTTP/1.1\r\n"
+                          "Host: x\r\n\r\n";
+    assert_true(raw_exchange(d.port, smuggle, strlen(smuggle), buf, sizeof buf, 2000) > 0);
+    assert_null(strstr(buf, "HTTP/1.1 200"));
+}
+
+static void long_target_is_414(void **state) {
+    (void)state;
+    static char path[6000];
+    memset(path, 'a', sizeof path - 1);
+    path[0] = '/';
+    path[sizeof path - 1] = '\0';
+    struct reply r;
+    assert_int_equal(http_get(&d, path, &r), 0);
+    assert_true(r.status == 414 || r.status == 431);
+    reply_free(&r);
+}
+
+static void body_over_limit_is_413(void **state) {
+    (void)state;
+    size_t size = 2 * 1024 * 1024;
+    char *body = malloc(size + 1);
+    memset(body, 'x', size);
+    body[size] = '\0';
+    struct reply r;
+    const char *headers[] = {"Content-Type: application/json", NULL};
+    int rc = http_request(&d, "POST", "/healthz", headers, body, &r);
+    free(body);
+    /* the server may close while curl still sends: either a 413 or a cut connection */
+    if (rc == 0) {
+        assert_int_equal(r.status, 413);
+        reply_free(&r);
+    }
+    http_reset();
+    assert_int_equal(http_get(&d, "/healthz", &r), 0);
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+}
+
+static void metrics_count_requests(void **state) {
+    (void)state;
+    struct reply r;
+    assert_int_equal(http_get(&d, "/metrics", &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "plenary_requests_total{route=\"healthz\",status=\"200\"}"));
+    assert_non_null(strstr(r.body, "plenary_request_duration_seconds_bucket{le=\"+Inf\"}"));
+    assert_non_null(strstr(r.body, "plenary_open_connections "));
+    assert_non_null(strstr(r.body, "plenary_revision "));
+    reply_free(&r);
+}
+
+static void sigterm_completes_request_in_flight(void **state) {
+    (void)state;
+    struct daemon e;
+    assert_int_equal(daemon_start(&e, 0, NULL), 0);
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)e.port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(connect(s, (struct sockaddr *)&a, sizeof a), 0);
+    const char *head = "POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nab";
+    assert_true(send(s, head, strlen(head), 0) > 0);
+    struct timespec pause = {0, 200 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+    kill(e.pid, SIGTERM);
+    nanosleep(&pause, NULL);
+    assert_true(send(s, "cd", 2, 0) == 2);
+    char buf[2048] = "";
+    ssize_t got = 0, n;
+    while ((n = recv(s, buf + got, sizeof buf - 1 - (size_t)got, 0)) > 0)
+        got += n;
+    buf[got] = '\0';
+    close(s);
+    assert_non_null(strstr(buf, "HTTP/1.1 405"));
+    int status = 0;
+    assert_int_equal(waitpid(e.pid, &status, 0), e.pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    e.pid = 0;
+    daemon_stop(&e);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(keep_alive_holds),
+        cmocka_unit_test(healthz_and_index),
+        cmocka_unit_test(unknown_path_is_404_problem),
+        cmocka_unit_test(wrong_method_is_405_with_allow),
+        cmocka_unit_test(head_and_options),
+        cmocka_unit_test(unknown_parameter_is_400),
+        cmocka_unit_test(etag_gives_304),
+        cmocka_unit_test(framing_attacks_are_refused),
+        cmocka_unit_test(long_target_is_414),
+        cmocka_unit_test(body_over_limit_is_413),
+        cmocka_unit_test(metrics_count_requests),
+        cmocka_unit_test(sigterm_completes_request_in_flight),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
