@@ -80,6 +80,10 @@ struct response {
     size_t header_count;         /* entries used in headers */
     struct response_stream stream; /* set instead of body for streamed answers */
     int uncacheable;             /* 1: never keep this answer in the response cache */
+    unsigned depends;            /* bit (1u << enum record_type) for every type of resource
+                                  * the answer was built from: the response cache and the
+                                  * ETag's Last-Modified follow only those types' changes;
+                                  * 0 means "depends on the whole record" */
     struct problem problem;      /* set when the answer is an error */
 };
 

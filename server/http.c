@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "dispatch.h"
 #include "handler.h"
 #include "limits.h"
 #include "metrics.h"
@@ -97,11 +98,7 @@ static void exchange_free(struct exchange *x) {
     free(x->target);
     free(x->body);
     free(x->path_arg);
-    free(x->res.body);
-    for (size_t i = 0; i < x->res.header_count; i++)
-        free(x->res.headers[i].value);
-    if (x->res.stream.free && x->res.stream.ctx)
-        x->res.stream.free(x->res.stream.ctx);
+    response_release(&x->res);
     free(x);
 }
 
@@ -493,50 +490,28 @@ static struct db *worker_connection(struct http_server *server) {
     return worker_db;
 }
 
-/* Routes a complete request and runs its handler; fills x->res. */
-static void dispatch(struct exchange *x) {
+/* Routes a complete request and runs its handler; fills x->res. OPTIONS is answered here
+ * (it depends on the CORS settings); everything else goes through dispatch(). */
+static void route_exchange(struct exchange *x) {
     struct request *req = &x->req;
     struct response *res = &x->res;
     if (res->problem.kind != PROBLEM_NONE)
         return; /* too many parameters */
-    const char *arg = NULL;
-    size_t arg_len = 0;
-    const struct route *route = router_match(req->path, &arg, &arg_len);
-    if (route == NULL) {
-        problem_set(&res->problem, PROBLEM_NOT_FOUND, "no resource at %s; GET / lists them",
-                    req->path);
-        return;
-    }
-    x->route = (int)route_index(route);
-    if (arg != NULL) {
-        x->path_arg = strndup(arg, arg_len);
-        if (x->path_arg == NULL) {
-            problem_set(&res->problem, PROBLEM_INTERNAL, "out of memory");
+    if (req->method == METHOD_OPTIONS) {
+        const char *arg = NULL;
+        size_t arg_len = 0;
+        const struct route *route = router_match(req->path, &arg, &arg_len);
+        if (route == NULL) {
+            problem_set(&res->problem, PROBLEM_NOT_FOUND, "no resource at %s; GET / lists them",
+                        req->path);
             return;
         }
-        req->path_arg = x->path_arg;
-    }
-    if (req->method == METHOD_OPTIONS) {
+        x->route = (int)route_index(route);
         preflight(x, route);
         return;
     }
-    const struct route_op *op = router_op(route, req->method);
-    if (op == NULL) {
-        char allow[96];
-        router_allow(route, allow, sizeof allow);
-        response_header_add(res, "Allow", allow);
-        problem_set(&res->problem, PROBLEM_METHOD_NOT_ALLOWED, "%s does not take %s; it takes %s",
-                    req->path, x->method, allow);
-        return;
-    }
     req->db = worker_connection(x->server);
-    if (req->db == NULL) {
-        problem_set(&res->problem, PROBLEM_UNAVAILABLE, "the database cannot be opened");
-        return;
-    }
-    int status = op->handler(req, res);
-    if (res->status == 0)
-        res->status = status;
+    x->route = dispatch(req, res, &x->path_arg);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, const char *url,
@@ -584,7 +559,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
     x->req.body = x->body;
     x->req.body_len = x->body_len;
     MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, collect_param, x);
-    dispatch(x);
+    route_exchange(x);
     return answer(x);
 }
 
