@@ -12,6 +12,7 @@
  * request: libmicrohttpd 0.9.75 would then answer `Connection: close`. */
 #include "http.h"
 
+#include "cache.h"
 #include "config.h"
 #include "db.h"
 #include "dispatch.h"
@@ -48,6 +49,7 @@ struct http_server {
     struct db *dbs[MAX_THREADS + 8]; /* every worker connection, closed at stop */
     size_t db_count;              /* entries used in dbs */
     unsigned port;                /* the port actually bound */
+    struct cache *cache;          /* rendered GET answers, shared by the workers */
 };
 
 /* This worker thread's read-only connection, opened on its first request. */
@@ -319,16 +321,6 @@ static int body_append(struct exchange *x, const char *data, size_t len) {
 
 /* ---------------------------------------------------------------- answering */
 
-/* 64-bit FNV-1a over the body: the strong validator of a representation. */
-static uint64_t body_hash(const char *data, size_t len) {
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)data[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
 /* Does an If-None-Match list match etag? Weak comparison (RFC 9110 13.1.2): W/ is ignored. */
 static int none_match(const char *header, const char *etag) {
     const char *p = header;
@@ -376,6 +368,218 @@ static void add_cors(struct MHD_Response *r, const struct exchange *x) {
                             "ETag, Link, Location, X-Revision, Retry-After, Last-Modified");
 }
 
+/* The headers every answer carries: X-Revision, Cache-Control, Vary, CORS. */
+static void add_common_headers(struct MHD_Response *r, const struct exchange *x, int status) {
+    const struct request *req = &x->req;
+    char revision[24];
+    snprintf(revision, sizeof revision, "%" PRId64, req->revision);
+    MHD_add_response_header(r, "X-Revision", revision);
+    if (req->method == METHOD_GET || req->method == METHOD_HEAD)
+        MHD_add_response_header(r, "Cache-Control",
+                                status < 400 ? x->server->config->cache_control : "no-store");
+    MHD_add_response_header(r, "Vary", "Accept, Accept-Encoding, Origin");
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    add_cors(r, x);
+    if (x->close_after)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+}
+
+/* ---------------------------------------------------------------- negotiation and validators */
+
+/* Does an Accept header admit media type `type` ("text/csv")? Ranges with q=0 refuse. A
+ * missing or empty header admits everything. */
+static int accepts(const char *accept, const char *type) {
+    if (accept == NULL || *accept == '\0')
+        return 1;
+    size_t slash = strcspn(type, "/");
+    const char *p = accept;
+    while (*p) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        const char *range = p;
+        size_t range_len = strcspn(p, ";,");
+        while (range_len && range[range_len - 1] == ' ')
+            range_len--;
+        p += strcspn(p, ",");
+        /* q of this range: 0 refuses, anything else admits */
+        const char *params = range + range_len;
+        int refused = 0;
+        for (const char *q = params; q < p; q++)
+            if ((*q == 'q' || *q == 'Q') && q[1] == '=' && strtod(q + 2, NULL) <= 0.0 &&
+                (q == params || q[-1] == ';' || q[-1] == ' '))
+                refused = 1;
+        if (refused || range_len == 0)
+            continue;
+        if ((range_len == 3 && strncmp(range, "*/*", 3) == 0) ||
+            (range_len == slash + 2 && strncasecmp(range, type, slash + 1) == 0 &&
+             range[slash + 1] == '*') ||
+            (strncasecmp(range, type, range_len) == 0 &&
+             (type[range_len] == '\0' || type[range_len] == ';')))
+            return 1;
+    }
+    return 0;
+}
+
+/* Does Accept-Encoding admit gzip? */
+static int accepts_gzip(const char *accept_encoding) {
+    if (accept_encoding == NULL)
+        return 0;
+    const char *p = accept_encoding;
+    while ((p = strcasestr(p, "gzip")) != NULL) {
+        const char *after = p + 4;
+        if ((p == accept_encoding || p[-1] == ' ' || p[-1] == ',') &&
+            (*after == '\0' || *after == ',' || *after == ';' || *after == ' ')) {
+            const char *q = strstr(after, "q=");
+            const char *comma = strchr(after, ',');
+            if (q && (comma == NULL || q < comma) && strtod(q + 2, NULL) <= 0.0)
+                return 0;
+            return 1;
+        }
+        p = after;
+    }
+    return 0;
+}
+
+/* Parses an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"); returns -1 when malformed. */
+static time_t parse_http_date(const char *text) {
+    struct tm tm = {0};
+    const char *end = strptime(text, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    if (end == NULL || *end != '\0')
+        return -1;
+    return timegm(&tm);
+}
+
+static void format_http_date(time_t when, char *buf, size_t size) {
+    struct tm tm;
+    gmtime_r(&when, &tm);
+    strftime(buf, size, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+/* Appends text to buf percent-encoded so that every spelling of a value gives one key. */
+static int key_append(char *buf, size_t size, size_t *used, const char *text) {
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *c = (const unsigned char *)text; *c; c++) {
+        int plain = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                    (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' || *c == '.' ||
+                    *c == '~' || *c == '/' || *c == ',';
+        if (*used + 4 >= size)
+            return -1;
+        if (plain) {
+            buf[(*used)++] = (char)*c;
+        } else {
+            buf[(*used)++] = '%';
+            buf[(*used)++] = hex[*c >> 4];
+            buf[(*used)++] = hex[*c & 15];
+        }
+    }
+    buf[*used] = '\0';
+    return 0;
+}
+
+/* The cache key of a GET: the path, the query parameters sorted by name then value, and
+ * Accept (the representation depends on it). Returns its length, or 0 when too long. */
+static size_t canonical_key(const struct exchange *x, char *buf, size_t size) {
+    const struct request *req = &x->req;
+    size_t order[MAX_PARAMS];
+    for (size_t i = 0; i < req->param_count; i++) {
+        /* insertion sort: a handful of parameters */
+        size_t j = i;
+        while (j > 0) {
+            const struct param *a = &req->params[order[j - 1]], *b = &req->params[i];
+            int cmp = strcmp(a->name, b->name);
+            if (cmp < 0 || (cmp == 0 && strcmp(a->value, b->value) <= 0))
+                break;
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = i;
+    }
+    size_t used = 0;
+    buf[0] = '\0';
+    if (key_append(buf, size, &used, req->path) != 0)
+        return 0;
+    for (size_t i = 0; i < req->param_count; i++) {
+        const struct param *p = &req->params[order[i]];
+        if (used + 2 >= size)
+            return 0;
+        buf[used++] = i == 0 ? '?' : '&';
+        if (key_append(buf, size, &used, p->name) != 0)
+            return 0;
+        buf[used++] = '=';
+        if (key_append(buf, size, &used, p->value) != 0)
+            return 0;
+    }
+    const char *accept = header_of(req, "Accept");
+    if (used + 2 >= size)
+        return 0;
+    buf[used++] = '\n';
+    buf[used] = '\0';
+    if (accept && key_append(buf, size, &used, accept) != 0)
+        return 0;
+    return used;
+}
+
+/* The revision an answer built from the types in depends must not be older than. */
+static int64_t relevant_revision(unsigned depends) {
+    return revision_of(depends, NULL);
+}
+
+static void release_entry(void *entry) {
+    cache_release(entry);
+}
+
+/* Queues a GET answer from a rendered entry: the identity or gzip body by Accept-Encoding,
+ * 304 by If-None-Match (first) or If-Modified-Since, and the validator headers. */
+static enum MHD_Result answer_entry(struct exchange *x, struct cache_entry *e) {
+    const struct request *req = &x->req;
+    int gzip = e->gzip_state != 2 && accepts_gzip(header_of(req, "Accept-Encoding")) &&
+               cache_entry_gzip(e);
+    const char *etag = gzip ? e->gzip_etag : e->etag;
+    int not_modified = 0;
+    const char *inm = header_of(req, "If-None-Match");
+    if (inm != NULL) {
+        not_modified = none_match(inm, etag);
+    } else if (e->last_modified > 0) {
+        const char *ims = header_of(req, "If-Modified-Since");
+        time_t since = ims ? parse_http_date(ims) : -1;
+        not_modified = since >= 0 && e->last_modified <= since;
+    }
+    struct MHD_Response *r;
+    if (not_modified) {
+        r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    } else {
+        cache_retain(e); /* released by libmicrohttpd when the response is done */
+        r = MHD_create_response_from_buffer_with_free_callback_cls(
+            gzip ? e->gzip_len : e->body_len, gzip ? e->gzip : e->body, release_entry, e);
+        if (r == NULL)
+            cache_release(e);
+    }
+    if (r == NULL)
+        return MHD_NO;
+    int status = not_modified ? 304 : e->status;
+    if (!not_modified) {
+        MHD_add_response_header(r, "Content-Type", e->content_type);
+        if (gzip)
+            MHD_add_response_header(r, "Content-Encoding", "gzip");
+        x->bytes = gzip ? e->gzip_len : e->body_len;
+    }
+    MHD_add_response_header(r, "ETag", etag);
+    if (e->last_modified > 0) {
+        char date[40];
+        format_http_date(e->last_modified, date, sizeof date);
+        MHD_add_response_header(r, "Last-Modified", date);
+    }
+    for (size_t i = 0; i < e->header_count; i++)
+        MHD_add_response_header(r, e->headers[i].name, e->headers[i].value);
+    add_common_headers(r, x, status);
+    enum MHD_Result ok = MHD_queue_response(x->connection, (unsigned)status, r);
+    MHD_destroy_response(r);
+    x->status = status;
+    x->route = e->route;
+    x->answered = 1;
+    return ok;
+}
+
 /* Queues the answer for x: the handler's body or stream, or its problem. */
 static enum MHD_Result answer(struct exchange *x) {
     struct response *res = &x->res;
@@ -398,7 +602,7 @@ static enum MHD_Result answer(struct exchange *x) {
         res->stream = (struct response_stream){0};
     } else if (res->stream.read == NULL && status == 200 &&
                (req->method == METHOD_GET || req->method == METHOD_HEAD)) {
-        snprintf(etag, sizeof etag, "\"%016" PRIx64 "\"", body_hash(res->body, res->body_len));
+        snprintf(etag, sizeof etag, "\"%016" PRIx64 "\"", cache_hash(res->body ? res->body : "", res->body_len));
         const char *inm = header_of(req, "If-None-Match");
         if (inm && none_match(inm, etag))
             not_modified = 1;
@@ -429,17 +633,7 @@ static enum MHD_Result answer(struct exchange *x) {
         MHD_add_response_header(r, "ETag", etag);
     for (size_t i = 0; i < res->header_count; i++)
         MHD_add_response_header(r, res->headers[i].name, res->headers[i].value);
-    char revision[24];
-    snprintf(revision, sizeof revision, "%" PRId64, req->revision);
-    MHD_add_response_header(r, "X-Revision", revision);
-    if (req->method == METHOD_GET || req->method == METHOD_HEAD)
-        MHD_add_response_header(r, "Cache-Control", status < 400 ? x->server->config->cache_control
-                                                                 : "no-store");
-    MHD_add_response_header(r, "Vary", "Accept, Accept-Encoding, Origin");
-    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    add_cors(r, x);
-    if (x->close_after)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    add_common_headers(r, x, status);
     enum MHD_Result ok = MHD_queue_response(x->connection, (unsigned)status, r);
     MHD_destroy_response(r);
     x->status = status;
@@ -514,6 +708,64 @@ static void route_exchange(struct exchange *x) {
     x->route = dispatch(req, res, &x->path_arg);
 }
 
+/* Answers a complete request: from the response cache when it holds a fresh answer, else
+ * through the handler, keeping what it rendered when it may be reused. */
+static enum MHD_Result respond(struct exchange *x) {
+    struct request *req = &x->req;
+    struct response *res = &x->res;
+    int is_get = req->method == METHOD_GET || req->method == METHOD_HEAD;
+    static _Thread_local char key[MAX_URL * 3 + 1024];
+    size_t key_len = 0;
+    if (is_get && res->problem.kind == PROBLEM_NONE) {
+        key_len = canonical_key(x, key, sizeof key);
+        if (key_len > 0) {
+            struct cache_entry *hit = cache_get(x->server->cache, key, key_len, relevant_revision);
+            if (hit != NULL) {
+                enum MHD_Result ok = answer_entry(x, hit);
+                cache_release(hit);
+                return ok;
+            }
+        }
+    }
+    route_exchange(x);
+    if (res->problem.kind == PROBLEM_NONE && res->content_type != NULL &&
+        !accepts(header_of(req, "Accept"), res->content_type)) {
+        problem_set(&res->problem, PROBLEM_NOT_ACCEPTABLE,
+                    "%s is served as %s, which the Accept header refuses", req->path,
+                    res->content_type);
+        free(res->body);
+        res->body = NULL;
+    }
+    int status = res->status ? res->status : 200;
+    if (!is_get || key_len == 0 || status != 200 || res->problem.kind != PROBLEM_NONE ||
+        res->stream.read != NULL)
+        return answer(x);
+    /* a rendered GET answer: made into an entry (validators, gzip), kept if reusable */
+    struct cache_header headers[CACHE_MAX_HEADERS];
+    size_t count = 0;
+    for (size_t i = 0; i < res->header_count && count < CACHE_MAX_HEADERS; i++) {
+        headers[count].name = res->headers[i].name;
+        headers[count].value = res->headers[i].value;
+        res->headers[i].value = NULL;
+        count++;
+    }
+    time_t changed = 0;
+    revision_of(res->depends, &changed);
+    struct cache_entry *e = cache_entry_new(
+        key, key_len, 200, res->content_type ? res->content_type : "application/json", res->body,
+        res->body_len, headers, count, x->route, req->revision, res->depends, changed);
+    res->body = NULL;
+    if (e == NULL) {
+        problem_set(&res->problem, PROBLEM_INTERNAL, "out of memory");
+        return answer(x);
+    }
+    if (!res->uncacheable)
+        cache_put(x->server->cache, e);
+    enum MHD_Result ok = answer_entry(x, e);
+    cache_release(e);
+    return ok;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -559,8 +811,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
     x->req.body = x->body;
     x->req.body_len = x->body_len;
     MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, collect_param, x);
-    route_exchange(x);
-    return answer(x);
+    return respond(x);
 }
 
 /* ---------------------------------------------------------------- the daemon */
@@ -573,6 +824,13 @@ struct http_server *http_start(const struct config *cfg, char *err, size_t err_s
     }
     server->config = cfg;
     pthread_mutex_init(&server->dbs_lock, NULL);
+    server->cache = cache_new(cfg->cache_bytes);
+    if (server->cache == NULL) {
+        snprintf(err, err_size, "out of memory");
+        pthread_mutex_destroy(&server->dbs_lock);
+        free(server);
+        return NULL;
+    }
 
     struct sockaddr_storage addr = {0};
     socklen_t addr_len = 0;
@@ -613,6 +871,7 @@ struct http_server *http_start(const struct config *cfg, char *err, size_t err_s
     server->port = info ? info->port : cfg->port;
     return server;
 fail:
+    cache_free(server->cache);
     pthread_mutex_destroy(&server->dbs_lock);
     free(server);
     return NULL;
@@ -638,6 +897,7 @@ void http_stop(struct http_server *server) {
     MHD_stop_daemon(server->daemon);
     for (size_t i = 0; i < server->db_count; i++)
         db_close(server->dbs[i]);
+    cache_free(server->cache);
     pthread_mutex_destroy(&server->dbs_lock);
     free(server);
 }

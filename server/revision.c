@@ -4,12 +4,15 @@
  * while serving a request never queries the revision. */
 #include "revision.h"
 
+#include "changes.h"
 #include "db.h"
+#include "record.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 static atomic_int_fast64_t current = -1;
@@ -19,6 +22,10 @@ static int running;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t moved = PTHREAD_COND_INITIALIZER; /* signalled on a new revision */
 static pthread_cond_t stopping = PTHREAD_COND_INITIALIZER;
+/* the newest change of each type, reloaded when the revision moves (guarded by lock) */
+static struct type_latest latest[RECORD_TYPE_COUNT];
+static void (*listener)(void *ctx);
+static void *listener_ctx;
 
 static void deadline_after(struct timespec *ts, long ms) {
     clock_gettime(CLOCK_MONOTONIC, ts);
@@ -36,10 +43,22 @@ static void *watch(void *unused) {
     while (running) {
         pthread_mutex_unlock(&lock);
         int64_t seen = db_revision(watcher_db);
+        struct type_latest fresh[RECORD_TYPE_COUNT];
+        int moved_now = seen >= 0 && seen != atomic_load(&current) &&
+                        db_changes_latest(watcher_db, fresh) == 0;
         pthread_mutex_lock(&lock);
-        if (seen >= 0 && seen != atomic_load(&current)) {
+        if (moved_now) {
+            /* per-type first, so a reader that sees the new revision sees its types too */
+            memcpy(latest, fresh, sizeof latest);
             atomic_store(&current, seen);
             pthread_cond_broadcast(&moved);
+            if (listener) {
+                void (*wake)(void *) = listener;
+                void *ctx = listener_ctx;
+                pthread_mutex_unlock(&lock);
+                wake(ctx);
+                pthread_mutex_lock(&lock);
+            }
         }
         struct timespec until;
         deadline_after(&until, REVISION_POLL_MS);
@@ -55,6 +74,12 @@ int revision_start(const char *path, char *err, unsigned long err_size) {
     watcher_db = db_open(path, DB_READ_ONLY, &dberr);
     if (watcher_db == NULL) {
         snprintf(err, err_size, "cannot open %s: %s", path, dberr.message);
+        return -1;
+    }
+    if (db_changes_latest(watcher_db, latest) != 0) {
+        snprintf(err, err_size, "cannot read the change log of %s (run plenary init)", path);
+        db_close(watcher_db);
+        watcher_db = NULL;
         return -1;
     }
     atomic_store(&current, db_revision(watcher_db));
@@ -95,6 +120,44 @@ void revision_stop(void) {
 
 int64_t revision_current(void) {
     return atomic_load_explicit(&current, memory_order_acquire);
+}
+
+int64_t revision_of(unsigned depends, time_t *when) {
+    if (depends == 0) {
+        int64_t newest = 0;
+        time_t at = 0;
+        pthread_mutex_lock(&lock);
+        for (int t = 0; t < RECORD_TYPE_COUNT; t++)
+            if (latest[t].revision > newest || (latest[t].revision == newest && latest[t].at > at)) {
+                newest = latest[t].revision;
+                at = latest[t].at;
+            }
+        pthread_mutex_unlock(&lock);
+        if (when)
+            *when = at;
+        /* a write that logged no change still moves the revision */
+        int64_t now = revision_current();
+        return now > newest ? now : newest;
+    }
+    int64_t newest = 0;
+    time_t at = 0;
+    pthread_mutex_lock(&lock);
+    for (int t = 0; t < RECORD_TYPE_COUNT; t++)
+        if ((depends & (1u << t)) && latest[t].revision > newest) {
+            newest = latest[t].revision;
+            at = latest[t].at;
+        }
+    pthread_mutex_unlock(&lock);
+    if (when)
+        *when = at;
+    return newest;
+}
+
+void revision_on_change(void (*wake)(void *ctx), void *ctx) {
+    pthread_mutex_lock(&lock);
+    listener = wake;
+    listener_ctx = ctx;
+    pthread_mutex_unlock(&lock);
 }
 
 int64_t revision_wait(int64_t since, long timeout_ms) {

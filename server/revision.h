@@ -5,6 +5,7 @@
 #define PLENARY_REVISION_H
 
 #include <stdint.h>
+#include <time.h>
 
 /* Milliseconds between two looks at the database file. */
 #define REVISION_POLL_MS 100
@@ -16,6 +17,14 @@ int revision_start(const char *path, char *err, unsigned long err_size);
 void revision_stop(void);
 /* The newest revision seen. */
 int64_t revision_current(void);
+/* The newest revision that touched any record type in depends (bit 1u << enum record_type;
+ * 0 means every type), and in *when (if not NULL) the time of that change, 0 if none. */
+int64_t revision_of(unsigned depends, time_t *when);
+
+/* Calls wake() from the watcher thread each time the revision moves (one listener: the HTTP
+ * layer, which resumes long polls and event streams). */
+void revision_on_change(void (*wake)(void *ctx), void *ctx);
+
 /* Blocks until the revision is past `since` or timeout_ms passes; returns the revision. */
 int64_t revision_wait(int64_t since, long timeout_ms);
 
