@@ -45,6 +45,7 @@ struct request {
     struct db *db;                   /* this worker thread's database connection */
     const struct config *config;     /* the daemon's settings */
     int64_t revision;                /* database revision when the request started */
+    int resumed;                     /* 1 when a long poll's wait is over: answer now */
     /* Returns the value of request header `name` (case-insensitive), or NULL. */
     const char *(*header)(const struct request *req, const char *name);
     void *conn; /* the HTTP layer's connection: opaque to handlers */
@@ -61,6 +62,8 @@ struct response_header {
 /* What a stream's read returns besides a byte count. */
 #define STREAM_END (-1)   /* the body is complete */
 #define STREAM_ERROR (-2) /* abort the answer (the client sees a cut body) */
+#define STREAM_WAIT (-3)  /* nothing to send now: the HTTP layer parks the connection
+                           * (no thread held) until stream.wait says, then reads again */
 
 /* A body produced piece by piece (NDJSON, SSE): read writes at most max bytes into buf and
  * returns how many (pos: bytes already sent), or STREAM_END / STREAM_ERROR; free releases
@@ -69,6 +72,9 @@ struct response_stream {
     ssize_t (*read)(void *ctx, uint64_t pos, char *buf, size_t max);
     void (*free)(void *ctx);
     void *ctx;
+    /* After read returned STREAM_WAIT: the revision to wait past and the most milliseconds
+     * to wait (for a heartbeat). NULL when read never waits. */
+    void (*wait)(void *ctx, int64_t *since, long *ms);
 };
 
 struct response {
@@ -85,6 +91,10 @@ struct response {
                                   * ETag's Last-Modified follow only those types' changes;
                                   * 0 means "depends on the whole record" */
     struct problem problem;      /* set when the answer is an error */
+    long wait_ms;                /* > 0: hold the request (long poll) until the revision
+                                  * passes wait_since or wait_ms pass, then run the handler
+                                  * again with req->resumed set */
+    int64_t wait_since;          /* the revision a long poll waits past */
 };
 
 /* A route handler: fills res and returns the HTTP status it set. On error it fills

@@ -12,4 +12,11 @@ int res_readyz(struct request *req, struct response *res);
 int res_metrics(struct request *req, struct response *res);
 int res_openapi(struct request *req, struct response *res);
 
+/* res_search.c: full-text search across every type (/v1/search). */
+int res_search(struct request *req, struct response *res);
+
+/* res_changes.c: the change feed, as pages (long polling) and as Server-Sent Events. */
+int res_changes(struct request *req, struct response *res);
+int res_changes_stream(struct request *req, struct response *res);
+
 #endif

@@ -34,6 +34,7 @@ struct route {
     const char *name;    /* short label for metrics ("sessions.item") */
     struct route_op ops[ROUTE_MAX_OPS]; /* operations; method 0 ends the list */
     int hidden;          /* 1: left out of /openapi.json */
+    int nocache;         /* 1: never answered from the response cache (long polls, streams) */
 };
 
 /* The table, in routes.c, terminated by an entry whose pattern is NULL. */
