@@ -1,0 +1,1024 @@
+/* collection.c: the generic collection engine. The file is divided as follows:
+ *   1. reading the query: format and Accept, limit, sort, fields, facet, q, every filter of
+ *      the collection's allowlist (refs resolved to ids: an unknown one is a 400), cursor;
+ *   2. cursors: base64url of [signature, keys, id], signed over the query's shape and values
+ *      so that a cursor of another query, a forged or a damaged one is a 400;
+ *   3. rendering: a page's items loaded at once (objects, then lists) and merged;
+ *   4. answers: the JSON envelope with links and Link header, CSV, streamed NDJSON, items. */
+#include "collection.h"
+
+#include "db_read.h"
+#include "format.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Rows fetched per batch while streaming NDJSON. */
+#define STREAM_BATCH 200
+/* Longest `q` accepted, in bytes. */
+#define MAX_Q 500
+/* Longest cursor accepted, in characters. */
+#define MAX_CURSOR 1024
+
+enum format { FORMAT_JSON, FORMAT_CSV, FORMAT_NDJSON };
+
+static const char *const format_types[] = {"application/json", "text/csv", "application/x-ndjson"};
+
+/* A parsed list query and the memory it owns. */
+struct parsed {
+    struct db_query q;                    /* shape and values */
+    char *owned[DB_READ_MAX_FILTERS + 2]; /* strings the values point into */
+    size_t owned_count;                   /* entries used in owned */
+    char match[2 * MAX_Q + 64];           /* the safe FTS query, when q is given */
+    unsigned long fields;                 /* bit per field kept; all when !has_fields */
+    int has_fields;                       /* 1: `fields` was given */
+    const struct db_facet *facets[16];    /* facets asked for */
+    size_t facet_count;                   /* entries used in facets */
+    size_t limit;                         /* page size */
+    enum format format;                   /* the representation */
+    uint64_t shape;                       /* hash of the query for cursor signatures */
+};
+
+static void parsed_free(struct parsed *p) {
+    for (size_t i = 0; i < p->owned_count; i++)
+        free(p->owned[i]);
+    p->owned_count = 0;
+}
+
+static char *own(struct parsed *p, char *s) {
+    if (s == NULL)
+        return NULL;
+    assert(p->owned_count < sizeof p->owned / sizeof p->owned[0]);
+    p->owned[p->owned_count++] = s;
+    return s;
+}
+
+static uint64_t hash_bytes(uint64_t h, const char *s) {
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return (h ^ 0xff) * 1099511628211ULL; /* a separator, so "ab"+"c" differs from "a"+"bc" */
+}
+
+/* ---- 1. Reading the query --------------------------------------------------------------- */
+
+/* Is s valid UTF-8? */
+static int utf8_valid(const char *s) {
+    const unsigned char *u = (const unsigned char *)s;
+    while (*u) {
+        size_t n = *u < 0x80         ? 0
+                   : (*u >> 5) == 6  ? 1
+                   : (*u >> 4) == 14 ? 2
+                   : (*u >> 3) == 30 ? 3
+                                     : 9;
+        if (n == 9)
+            return 0;
+        u++;
+        for (size_t i = 0; i < n; i++, u++)
+            if ((*u & 0xC0) != 0x80)
+                return 0;
+    }
+    return 1;
+}
+
+/* The best of offers (media types) for the request's Accept, by q-value (RFC 9110 12.5.1):
+ * 0 with *out set to its index (the first offer when there is no Accept), or a 406 problem
+ * naming the offers. */
+static int accept_best(const struct request *req, struct response *res, const char *const offers[],
+                       int count, int *out) {
+    const char *accept = req->header ? req->header(req, "Accept") : NULL;
+    *out = 0;
+    if (accept == NULL || *accept == '\0')
+        return 0;
+    double best_q = 0;
+    int best = -1;
+    const char *s = accept;
+    while (*s) {
+        const char *end = strchr(s, ',');
+        size_t len = end ? (size_t)(end - s) : strlen(s);
+        char range[128];
+        snprintf(range, sizeof range, "%.*s", (int)(len < sizeof range ? len : sizeof range - 1),
+                 s);
+        double qv = 1;
+        char *semi = strchr(range, ';');
+        if (semi) {
+            *semi = '\0';
+            const char *qp = strstr(semi + 1, "q=");
+            if (qp) {
+                char *e;
+                qv = strtod(qp + 2, &e);
+                if (e == qp + 2 || qv < 0 || qv > 1)
+                    qv = 0;
+            }
+        }
+        char *type = range;
+        while (*type == ' ' || *type == '\t')
+            type++;
+        for (char *t = type + strlen(type); t > type && (t[-1] == ' ' || t[-1] == '\t');)
+            *--t = '\0';
+        for (int i = 0; i < count; i++) {
+            const char *offer = offers[i];
+            size_t major = (size_t)(strchr(offer, '/') - offer);
+            int match =
+                strcasecmp(type, offer) == 0 || strcmp(type, "*/*") == 0 ||
+                (strncasecmp(type, offer, major + 1) == 0 && strcmp(type + major + 1, "*") == 0);
+            if (match && qv > best_q) {
+                best_q = qv;
+                best = i;
+            }
+        }
+        if (!end)
+            break;
+        s = end + 1;
+    }
+    if (best < 0) {
+        char offered[128] = "";
+        for (int i = 0; i < count; i++) {
+            strncat(offered, i ? ", " : "", sizeof offered - strlen(offered) - 1);
+            strncat(offered, offers[i], sizeof offered - strlen(offered) - 1);
+        }
+        return problem_set(&res->problem, PROBLEM_NOT_ACCEPTABLE,
+                           "nothing here matches Accept; this resource offers: %s", offered);
+    }
+    *out = best;
+    return 0;
+}
+
+/* Which representation the request asks for: `format` first, then Accept with q-values.
+ * Returns 0 with *out set, or a problem status. */
+static int negotiate(const struct request *req, struct response *res, int formats,
+                     enum format *out) {
+    const char *format = request_param(req, "format");
+    if (format != NULL) {
+        static const char *const names[] = {"json", "csv", "ndjson"};
+        for (int i = 0; i < formats; i++)
+            if (strcmp(format, names[i]) == 0) {
+                *out = (enum format)i;
+                return 0;
+            }
+        return problem_parameter(&res->problem, "format",
+                                 "format must be one of: json, csv, ndjson");
+    }
+    int best = 0;
+    int status = accept_best(req, res, format_types, formats, &best);
+    *out = (enum format)best;
+    return status;
+}
+
+/* Parses a decimal integer from lo to hi; -1 when s is not one. */
+static long parse_int(const char *s, long lo, long hi) {
+    if (*s == '\0' || strlen(s) > 9)
+        return -1;
+    long v = 0;
+    for (const char *c = s; *c; c++) {
+        if (*c < '0' || *c > '9')
+            return -1;
+        v = v * 10 + (*c - '0');
+    }
+    return v < lo || v > hi ? -1 : v;
+}
+
+/* Is s an ISO 8601 calendar date (YYYY-MM-DD) that exists? */
+static int valid_date(const char *s) {
+    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+        return 0;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+            return 0;
+    int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
+    static const int days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (m < 1 || m > 12 || d < 1 || d > days[m - 1])
+        return 0;
+    return !(m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
+}
+
+static const char *type_name(enum record_type type) {
+    return record_type_info(type)->name;
+}
+
+/* Parses one filter's value into p->q.filter[i]. Returns 0 or a problem status. */
+static int parse_filter(struct request *req, struct response *res, struct parsed *p, size_t i,
+                        const char *value) {
+    const struct db_filter *f = &p->q.coll->filters[i];
+    struct db_value *v = &p->q.filter[i];
+    p->q.filter_mask |= 1u << i;
+    v->is_text = 1;
+    if (f->kind == FILTER_NAME) {
+        if (*value == '\0')
+            return problem_parameter(&res->problem, f->name, "%s must not be empty", f->name);
+        v->text = value;
+        return 0;
+    }
+    if (f->kind == FILTER_DATE_BOUND) {
+        if (!valid_date(value))
+            return problem_parameter(&res->problem, f->name, "%s must be a date as YYYY-MM-DD",
+                                     f->name);
+        v->text = value;
+        return 0;
+    }
+    if (f->kind == FILTER_BOOL) {
+        v->is_text = 0;
+        if (strcmp(value, "true") == 0 || strcmp(value, "false") == 0) {
+            v->integer = value[0] == 't';
+            return 0;
+        }
+        return problem_parameter(&res->problem, f->name, "%s must be true or false", f->name);
+    }
+    /* the list kinds: a, b, ... bound as one JSON array */
+    json_t *list = json_array();
+    if (list == NULL)
+        return response_problem(res, PROBLEM_INTERNAL, "out of memory");
+    const char *s = value;
+    int status = 0;
+    size_t count = 0;
+    for (;;) {
+        const char *end = strchr(s, ',');
+        size_t len = end ? (size_t)(end - s) : strlen(s);
+        char item[256];
+        if (len == 0 || len >= sizeof item) {
+            status = problem_parameter(&res->problem, f->name,
+                                       "%s takes a value or a comma-separated list of values, "
+                                       "none empty",
+                                       f->name);
+            break;
+        }
+        if (++count > 100) {
+            status =
+                problem_parameter(&res->problem, f->name, "%s takes at most 100 values", f->name);
+            break;
+        }
+        memcpy(item, s, len);
+        item[len] = '\0';
+        json_t *element = NULL;
+        if (f->kind == FILTER_REF) {
+            int64_t id = 0;
+            int found = db_read_resolve(req->db, f->ref, item, &id);
+            if (found < 0) {
+                status = response_problem(res, PROBLEM_INTERNAL, "the record could not be read");
+                break;
+            }
+            if (found == 0) {
+                status = problem_parameter(
+                    &res->problem, f->name, "no %s '%s'; %s takes the id%s of an existing %s",
+                    type_name(f->ref), item, f->name,
+                    record_type_info(f->ref)->has_slug ? " or slug" : "", type_name(f->ref));
+                break;
+            }
+            element = json_integer(id);
+        } else if (f->kind == FILTER_SEGMENT) {
+            long id = parse_int(item, 1, 999999999);
+            int found = id > 0 ? db_read_segment_exists(req->db, id) : 0;
+            if (found <= 0) {
+                status = found < 0 ? response_problem(res, PROBLEM_INTERNAL,
+                                                      "the record could not be read")
+                                   : problem_parameter(&res->problem, f->name,
+                                                       "no segment '%s'; segment takes the id of "
+                                                       "an existing segment",
+                                                       item);
+                break;
+            }
+            element = json_integer(id);
+        } else if (f->kind == FILTER_ENUM) {
+            int known = 0;
+            for (size_t k = 0; f->values[k] && !known; k++)
+                known = strcmp(f->values[k], item) == 0;
+            if (!known) {
+                char allowed[256] = "";
+                for (size_t k = 0; f->values[k]; k++) {
+                    strncat(allowed, k ? ", " : "", sizeof allowed - strlen(allowed) - 1);
+                    strncat(allowed, f->values[k], sizeof allowed - strlen(allowed) - 1);
+                }
+                status = problem_parameter(&res->problem, f->name, "'%s' is not a %s; allowed: %s",
+                                           item, f->name, allowed);
+                break;
+            }
+            element = json_string(item);
+        } else if (f->kind == FILTER_DATE) {
+            if (!valid_date(item)) {
+                status = problem_parameter(&res->problem, f->name,
+                                           "%s takes dates as YYYY-MM-DD (a list: a,b)", f->name);
+                break;
+            }
+            element = json_string(item);
+        } else { /* FILTER_CODE */
+            if (len != 2 || item[0] < 'A' || item[0] > 'Z' || item[1] < 'A' || item[1] > 'Z') {
+                status = problem_parameter(&res->problem, f->name,
+                                           "%s takes ISO 3166-1 alpha-2 codes in upper case, "
+                                           "e.g. FR (a list: FR,DE)",
+                                           f->name);
+                break;
+            }
+            element = json_string(item);
+        }
+        if (element == NULL || json_array_append_new(list, element) != 0) {
+            status = response_problem(res, PROBLEM_INTERNAL, "out of memory");
+            break;
+        }
+        if (!end)
+            break;
+        s = end + 1;
+    }
+    if (status == 0) {
+        v->text = own(p, json_dumps(list, JSON_COMPACT));
+        if (v->text == NULL)
+            status = response_problem(res, PROBLEM_INTERNAL, "out of memory");
+    }
+    json_decref(list);
+    return status;
+}
+
+int collection_fts_query(const char *text, char *out, size_t size) {
+    size_t used = 0;
+    int terms = 0;
+    const char *s = text;
+    while (*s) {
+        while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' || *s == '\f' || *s == '\v')
+            s++;
+        if (!*s)
+            break;
+        if (used + 4 > size)
+            return -1;
+        if (terms++)
+            out[used++] = ' ';
+        out[used++] = '"';
+        while (*s &&
+               !(*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' || *s == '\f' || *s == '\v')) {
+            if (used + 4 > size)
+                return -1;
+            if (*s == '"')
+                out[used++] = '"';
+            out[used++] = *s++;
+        }
+        out[used++] = '"';
+    }
+    if (terms == 0 || used >= size)
+        return -1;
+    out[used] = '\0';
+    return 0;
+}
+
+/* Writes "a, b, c" of a NULL-name-terminated table of names into buf. */
+#define LIST_NAMES(buf, table)                                                                     \
+    do {                                                                                           \
+        (buf)[0] = '\0';                                                                           \
+        for (size_t n_ = 0; (table)[n_].name; n_++) {                                              \
+            strncat((buf), n_ ? ", " : "", sizeof(buf) - strlen(buf) - 1);                         \
+            strncat((buf), (table)[n_].name, sizeof(buf) - strlen(buf) - 1);                       \
+        }                                                                                          \
+    } while (0)
+
+/* Parses `fields` into p->fields. Returns 0 or a problem status. */
+static int parse_fields(const struct collection *c, struct response *res, const char *value,
+                        unsigned long *mask, int *has) {
+    *has = value != NULL;
+    *mask = ~0UL;
+    if (value == NULL)
+        return 0;
+    *mask = 0;
+    const char *s = value;
+    for (;;) {
+        const char *end = strchr(s, ',');
+        size_t len = end ? (size_t)(end - s) : strlen(s);
+        size_t f = 0;
+        while (c->fields[f].name &&
+               !(strlen(c->fields[f].name) == len && strncmp(c->fields[f].name, s, len) == 0))
+            f++;
+        if (c->fields[f].name == NULL) {
+            char allowed[512];
+            LIST_NAMES(allowed, c->fields);
+            return problem_parameter(
+                &res->problem, "fields",
+                "unknown field '%.*s'; fields takes a comma-separated list of: %s",
+                (int)(len > 64 ? 64 : len), s, allowed);
+        }
+        *mask |= 1UL << f;
+        if (!end)
+            break;
+        s = end + 1;
+    }
+    return 0;
+}
+
+/* ---- 2. Cursors ------------------------------------------------------------------------- */
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+static uint64_t cursor_signature(uint64_t shape, const char *keys_json) {
+    return hash_bytes(hash_bytes(shape, "plenary-cursor-1"), keys_json);
+}
+
+/* Encodes the keyset position after (keys, id) as an opaque cursor (malloc'd), or NULL. */
+static char *cursor_encode(const struct parsed *p, const struct db_value keys[], int64_t id) {
+    json_t *k = json_array();
+    for (size_t i = 0; i < p->q.sort->key_count; i++)
+        json_array_append_new(k, keys[i].is_text ? json_string(keys[i].text)
+                                                 : json_integer(keys[i].integer));
+    json_array_append_new(k, json_integer(id));
+    char *keys_json = json_dumps(k, JSON_COMPACT);
+    json_decref(k);
+    if (keys_json == NULL)
+        return NULL;
+    char sig[17];
+    snprintf(sig, sizeof sig, "%016llx", (unsigned long long)cursor_signature(p->shape, keys_json));
+    size_t n = strlen(keys_json) + 17;
+    char *raw = malloc(n + 1);
+    char *out = malloc(4 * n / 3 + 4);
+    if (raw == NULL || out == NULL) {
+        free(keys_json);
+        free(raw);
+        free(out);
+        return NULL;
+    }
+    snprintf(raw, n + 1, "%s.%s", sig, keys_json);
+    free(keys_json);
+    size_t o = 0;
+    const unsigned char *u = (const unsigned char *)raw;
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)u[i] << 16 | (i + 1 < n ? (uint32_t)u[i + 1] << 8 : 0) |
+                     (i + 2 < n ? u[i + 2] : 0);
+        out[o++] = b64[v >> 18 & 63];
+        out[o++] = b64[v >> 12 & 63];
+        if (i + 1 < n)
+            out[o++] = b64[v >> 6 & 63];
+        if (i + 2 < n)
+            out[o++] = b64[v & 63];
+    }
+    out[o] = '\0';
+    free(raw);
+    return out;
+}
+
+/* Decodes a cursor into p->q.after_*. Returns 0 or a problem status (400 naming cursor). */
+static int cursor_decode(struct parsed *p, struct response *res, const char *cursor) {
+    size_t len = strlen(cursor);
+    char raw[MAX_CURSOR];
+    size_t r = 0;
+    uint32_t acc = 0;
+    int bits = 0;
+    int bad = len == 0 || len >= MAX_CURSOR;
+    for (size_t i = 0; !bad && i < len; i++) {
+        const char *at = strchr(b64, cursor[i]);
+        if (at == NULL || cursor[i] == '\0') {
+            bad = 1;
+            break;
+        }
+        acc = acc << 6 | (uint32_t)(at - b64);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            raw[r++] = (char)(acc >> bits & 0xff);
+        }
+    }
+    raw[r] = '\0';
+    json_t *keys = NULL;
+    if (!bad && r > 17 && raw[16] == '.' && strlen(raw) == r) {
+        char sig[17];
+        snprintf(sig, sizeof sig, "%016llx",
+                 (unsigned long long)cursor_signature(p->shape, raw + 17));
+        if (memcmp(sig, raw, 16) == 0)
+            keys = json_loads(raw + 17, JSON_REJECT_DUPLICATES, NULL);
+    }
+    const struct db_sort *s = p->q.sort;
+    int ok = json_is_array(keys) && json_array_size(keys) == s->key_count + 1 &&
+             json_is_integer(json_array_get(keys, s->key_count));
+    for (size_t k = 0; ok && k < s->key_count; k++) {
+        json_t *v = json_array_get(keys, k);
+        ok = s->key_is_text[k] ? json_is_string(v) : json_is_integer(v);
+    }
+    if (!ok) {
+        json_decref(keys);
+        return problem_parameter(&res->problem, "cursor",
+                                 "cursor is not one this query gave; take it from links.next of "
+                                 "the same query, or leave it out for the first page");
+    }
+    for (size_t k = 0; k < s->key_count; k++) {
+        json_t *v = json_array_get(keys, k);
+        struct db_value *dv = &p->q.after_keys[k];
+        dv->is_text = s->key_is_text[k];
+        if (dv->is_text)
+            dv->text = own(p, strdup(json_string_value(v)));
+        else
+            dv->integer = json_integer_value(v);
+    }
+    p->q.after_id = json_integer_value(json_array_get(keys, s->key_count));
+    p->q.after = 1;
+    json_decref(keys);
+    return 0;
+}
+
+/* Reads every parameter of a list request into p. A feed (feed = 1: the iCalendar of a
+ * collection) takes the collection's filters and q only, and offers text/calendar alone.
+ * Returns 0 or a problem status. */
+static int parse_list(const struct collection *c, struct request *req, struct response *res,
+                      struct parsed *p, int feed) {
+    const struct db_collection *dc = db_read_collection(c->type);
+    memset(p, 0, sizeof *p);
+    p->q.coll = dc;
+    p->q.sort = &dc->sorts[0];
+    p->limit = DEFAULT_LIMIT;
+
+    const char *allowed[DB_READ_MAX_FILTERS + 10];
+    size_t n = 0;
+    for (size_t i = 0; dc->filters[i].name; i++)
+        allowed[n++] = dc->filters[i].name;
+    static const char *const common[] = {"q",     "sort",   "fields", "facet",
+                                         "limit", "cursor", "format"};
+    for (size_t i = 0; i < (feed ? 1 : sizeof common / sizeof common[0]); i++)
+        allowed[n++] = common[i];
+    allowed[n] = NULL;
+    int status = request_check_params(req, res, allowed);
+    if (status != 0)
+        return status;
+    for (size_t i = 0; i < req->param_count; i++)
+        if (!utf8_valid(req->params[i].value))
+            return problem_parameter(&res->problem, req->params[i].name, "%s must be UTF-8 text",
+                                     req->params[i].name);
+    if (feed) {
+        static const char *const calendar[] = {"text/calendar"};
+        int best;
+        if ((status = accept_best(req, res, calendar, 1, &best)) != 0)
+            return status;
+        p->format = FORMAT_JSON; /* unused: the feed renders iCalendar */
+    } else if ((status = negotiate(req, res, 3, &p->format)) != 0) {
+        return status;
+    }
+    if (request_pretty(req, res) < 0)
+        return problem_status(res->problem.kind);
+
+    const char *v;
+    if ((v = request_param(req, "limit")) != NULL) {
+        long limit = parse_int(v, 1, MAX_LIMIT);
+        if (limit < 0)
+            return problem_parameter(&res->problem, "limit",
+                                     "limit must be an integer from 1 to %d", MAX_LIMIT);
+        p->limit = (size_t)limit;
+    }
+    if ((v = request_param(req, "sort")) != NULL) {
+        p->q.descending = v[0] == '-';
+        const char *name = v + p->q.descending;
+        size_t s = 0;
+        while (dc->sorts[s].name && strcmp(dc->sorts[s].name, name) != 0)
+            s++;
+        if (dc->sorts[s].name == NULL) {
+            char list[256];
+            LIST_NAMES(list, dc->sorts);
+            return problem_parameter(&res->problem, "sort",
+                                     "sort takes one of: %s (a - prefix for descending)", list);
+        }
+        p->q.sort = &dc->sorts[s];
+    }
+    if ((status = parse_fields(c, res, request_param(req, "fields"), &p->fields, &p->has_fields)) !=
+        0)
+        return status;
+    if ((v = request_param(req, "facet")) != NULL) {
+        const char *s = v;
+        for (;;) {
+            const char *end = strchr(s, ',');
+            size_t len = end ? (size_t)(end - s) : strlen(s);
+            size_t f = 0;
+            while (dc->facets[f].name &&
+                   !(strlen(dc->facets[f].name) == len && strncmp(dc->facets[f].name, s, len) == 0))
+                f++;
+            if (dc->facets[f].name == NULL) {
+                char list[256];
+                LIST_NAMES(list, dc->facets);
+                return problem_parameter(&res->problem, "facet",
+                                         "facet takes a comma-separated list of: %s",
+                                         list[0] ? list : "(this collection has no facets)");
+            }
+            int dup = 0;
+            for (size_t k = 0; k < p->facet_count; k++)
+                dup |= p->facets[k] == &dc->facets[f];
+            if (!dup && p->facet_count < sizeof p->facets / sizeof p->facets[0])
+                p->facets[p->facet_count++] = &dc->facets[f];
+            if (!end)
+                break;
+            s = end + 1;
+        }
+    }
+    if ((v = request_param(req, "q")) != NULL) {
+        if (strlen(v) > MAX_Q || collection_fts_query(v, p->match, sizeof p->match) != 0)
+            return problem_parameter(&res->problem, "q",
+                                     "q takes words to search for (at most %d bytes)", MAX_Q);
+        p->q.match = p->match;
+    }
+    for (size_t i = 0; dc->filters[i].name; i++)
+        if ((v = request_param(req, dc->filters[i].name)) != NULL &&
+            (status = parse_filter(req, res, p, i, v)) != 0)
+            return status;
+
+    /* the query's shape and values, which a cursor is signed over */
+    uint64_t h = hash_bytes(1469598103934665603ULL, c->path);
+    h = hash_bytes(h, p->q.sort->name);
+    h = hash_bytes(h, p->q.descending ? "desc" : "asc");
+    h = hash_bytes(h, p->q.match ? p->q.match : "");
+    for (size_t i = 0; dc->filters[i].name; i++) {
+        char value[32] = "";
+        const struct db_value *fv = &p->q.filter[i];
+        if (p->q.filter_mask & (1u << i) && !fv->is_text)
+            snprintf(value, sizeof value, "%lld", (long long)fv->integer);
+        h = hash_bytes(h, (p->q.filter_mask & (1u << i)) ? (fv->is_text ? fv->text : value) : "-");
+    }
+    p->shape = h;
+    if ((v = request_param(req, "cursor")) != NULL && (status = cursor_decode(p, res, v)) != 0)
+        return status;
+    return 0;
+}
+
+/* ---- 3. Rendering ----------------------------------------------------------------------- */
+
+struct render_ctx {
+    json_t *by_id; /* "id" -> item object */
+};
+
+static int render_row(void *ctx, int64_t id, const char *field, const char *json, size_t len) {
+    struct render_ctx *r = ctx;
+    char key[24];
+    snprintf(key, sizeof key, "%lld", (long long)id);
+    json_t *value = json_loadb(json, len, 0, NULL);
+    if (value == NULL)
+        return -1;
+    if (field == NULL)
+        return json_object_set_new(r->by_id, key, value);
+    json_t *item = json_object_get(r->by_id, key);
+    json_t *list = item ? json_object_get(item, field) : NULL;
+    if (!json_is_array(list)) {
+        json_decref(value);
+        return -1;
+    }
+    return json_array_append_new(list, value);
+}
+
+/* Renders the items of ids (in that order), keeping only the fields of mask. Returns a new
+ * array, or NULL on error. */
+static json_t *render_items(struct db *db, const struct collection *c, const int64_t *ids,
+                            size_t count, unsigned long mask) {
+    json_t *id_list = json_array();
+    for (size_t i = 0; i < count; i++)
+        json_array_append_new(id_list, json_integer(ids[i]));
+    char *ids_json = json_dumps(id_list, JSON_COMPACT);
+    json_decref(id_list);
+    struct render_ctx r = {json_object()};
+    struct db_error err = {0};
+    json_t *items = NULL;
+    if (ids_json && r.by_id && db_read_render(db, c->type, ids_json, render_row, &r, &err) == 0) {
+        items = json_array();
+        for (size_t i = 0; items && i < count; i++) {
+            char key[24];
+            snprintf(key, sizeof key, "%lld", (long long)ids[i]);
+            json_t *item = json_object_get(r.by_id, key);
+            if (item == NULL)
+                continue; /* deleted between the page query and this one */
+            for (size_t f = 0; c->fields[f].name; f++)
+                if (!(mask & (1UL << f)))
+                    json_object_del(item, c->fields[f].name);
+            json_array_append(items, item);
+        }
+    } else if (err.code) {
+        fprintf(stderr, "plenary: render %s: %s\n", c->path, err.message);
+    }
+    free(ids_json);
+    json_decref(r.by_id);
+    return items;
+}
+
+/* ---- 4. Answers ------------------------------------------------------------------------- */
+
+/* Appends "name=value" (value percent-encoded) to buf with the right separator. */
+static void url_param(char *buf, size_t size, const char *name, const char *value) {
+    size_t used = strlen(buf);
+    if (used + strlen(name) + 2 >= size)
+        return;
+    used += (size_t)snprintf(buf + used, size - used, "%c%s=", strchr(buf, '?') ? '&' : '?', name);
+    for (const unsigned char *s = (const unsigned char *)value; *s && used + 4 < size; s++) {
+        if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+            strchr("-._~,", *s))
+            buf[used++] = (char)*s;
+        else
+            used += (size_t)snprintf(buf + used, size - used, "%%%02X", *s);
+    }
+    buf[used] = '\0';
+}
+
+/* The canonical URL of this query: its parameters in a fixed order, with cursor. */
+static void canonical_url(const struct collection *c, const struct request *req, char *buf,
+                          size_t size, const char *cursor) {
+    const struct db_collection *dc = db_read_collection(c->type);
+    snprintf(buf, size, "%s", c->path);
+    for (size_t i = 0; dc->filters[i].name; i++) {
+        const char *v = request_param(req, dc->filters[i].name);
+        if (v)
+            url_param(buf, size, dc->filters[i].name, v);
+    }
+    static const char *const rest[] = {"q", "sort", "fields", "facet", "format", "limit"};
+    for (size_t i = 0; i < sizeof rest / sizeof rest[0]; i++) {
+        const char *v = request_param(req, rest[i]);
+        if (v)
+            url_param(buf, size, rest[i], v);
+    }
+    if (cursor)
+        url_param(buf, size, "cursor", cursor);
+}
+
+/* CSV columns of the fields in mask: plain field names, in the collection's order (format.h
+ * flattens a reference column into <name>_id and <name>_name by format_csv_is_ref, so that
+ * the header is fixed by the contract). Fills cols (NULL-terminated). */
+static void csv_columns(const struct collection *c, unsigned long mask, const char *cols[]) {
+    size_t n = 0;
+    for (size_t f = 0; f < COLLECTION_MAX_FIELDS && c->fields[f].name; f++) {
+        /* the resource's description and the CSV renderer must name the same references */
+        assert(c->fields[f].ref == format_csv_is_ref(c->fields[f].name));
+        if (mask & (1UL << f))
+            cols[n++] = c->fields[f].name;
+    }
+    cols[n] = NULL;
+}
+
+/* Moves p's keyset past the last row of page, so that the next db_read_page continues after
+ * it. The new text keys move from page into p->owned (page's copies become NULL) and the
+ * previous ones are freed, so p->owned never holds more than the filters and one key set. */
+static void keyset_advance(struct parsed *p, struct db_page *page) {
+    if (page->count == 0)
+        return;
+    for (size_t k = 0; p->q.after && k < DB_READ_MAX_KEYS; k++) {
+        struct db_value *old = &p->q.after_keys[k];
+        for (size_t i = 0; old->is_text && old->text && i < p->owned_count; i++)
+            if (p->owned[i] == old->text) {
+                free(p->owned[i]);
+                p->owned[i] = p->owned[--p->owned_count];
+                break;
+            }
+        old->text = NULL;
+    }
+    for (size_t k = 0; k < p->q.sort->key_count; k++) {
+        struct db_value *dst = &p->q.after_keys[k];
+        *dst = page->last_keys[k];
+        if (dst->is_text) {
+            dst->text = own(p, (char *)page->last_keys[k].text);
+            page->last_keys[k].text = NULL;
+        }
+    }
+    p->q.after_id = page->last_id;
+    p->q.after = 1;
+}
+
+/* The NDJSON stream's state: the query (which owns its strings) and a pending buffer. */
+struct ndjson {
+    struct parsed p;            /* the query */
+    const struct collection *c; /* the collection */
+    struct db *db;              /* the worker's connection */
+    char *buf;                  /* pending bytes */
+    size_t len, off;            /* bytes in buf, bytes already sent */
+    int done;                   /* 1: no more rows */
+};
+
+static void ndjson_free(void *ctx) {
+    struct ndjson *s = ctx;
+    parsed_free(&s->p);
+    free(s->buf);
+    free(s);
+}
+
+/* Fetches the next batch into s->buf. Returns 0 or -1. */
+static int ndjson_fill(struct ndjson *s) {
+    struct db_page page;
+    struct db_error err = {0};
+    if (db_read_page(s->db, &s->p.q, STREAM_BATCH, &page, &err) != 0)
+        return -1;
+    json_t *items = render_items(s->db, s->c, page.ids, page.count, s->p.fields);
+    struct format_buf out = {0};
+    int rc = items ? 0 : -1;
+    size_t i;
+    json_t *item;
+    json_array_foreach(items, i, item) {
+        char *line = json_dumps(item, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        if (line == NULL) {
+            rc = -1;
+            break;
+        }
+        size_t n = strlen(line);
+        if (out.len + n + 2 > out.cap) {
+            size_t cap = out.cap ? out.cap : 4096;
+            while (out.len + n + 2 > cap)
+                cap *= 2;
+            char *grown = realloc(out.data, cap);
+            if (grown == NULL) {
+                free(line);
+                rc = -1;
+                break;
+            }
+            out.data = grown;
+            out.cap = cap;
+        }
+        memcpy(out.data + out.len, line, n);
+        out.len += n;
+        out.data[out.len++] = '\n';
+        out.data[out.len] = '\0';
+        free(line);
+    }
+    json_decref(items);
+    /* keyset: the next batch starts after this one's last row */
+    keyset_advance(&s->p, &page);
+    s->done = !page.more;
+    db_page_free(&page);
+    free(s->buf);
+    s->buf = out.data;
+    s->len = out.len;
+    s->off = 0;
+    return rc;
+}
+
+static ssize_t ndjson_read(void *ctx, uint64_t pos, char *buf, size_t max) {
+    (void)pos;
+    struct ndjson *s = ctx;
+    while (s->off == s->len) {
+        if (s->done)
+            return STREAM_END;
+        if (ndjson_fill(s) != 0)
+            return STREAM_ERROR;
+    }
+    size_t n = s->len - s->off < max ? s->len - s->off : max;
+    memcpy(buf, s->buf + s->off, n);
+    s->off += n;
+    return (ssize_t)n;
+}
+
+int collection_list(const struct collection *c, struct request *req, struct response *res) {
+    struct parsed p;
+    int status = parse_list(c, req, res, &p, 0);
+    res->depends = c->depends;
+    if (status != 0) {
+        parsed_free(&p);
+        return status;
+    }
+    if (p.format == FORMAT_NDJSON) {
+        struct ndjson *s = calloc(1, sizeof *s);
+        if (s == NULL) {
+            parsed_free(&p);
+            return response_problem(res, PROBLEM_INTERNAL, "out of memory");
+        }
+        s->p = p;
+        s->c = c;
+        s->db = req->db;
+        res->stream = (struct response_stream){.read = ndjson_read, .free = ndjson_free, .ctx = s};
+        res->content_type = "application/x-ndjson";
+        res->uncacheable = 1;
+        res->status = 200;
+        return 200;
+    }
+    struct db_error err = {0};
+    struct db_page page;
+    if (db_read_page(req->db, &p.q, p.limit, &page, &err) != 0) {
+        fprintf(stderr, "plenary: %s: %s\n", c->path, err.message);
+        parsed_free(&p);
+        return response_problem(res, PROBLEM_INTERNAL, "the record could not be read");
+    }
+    json_t *data = render_items(req->db, c, page.ids, page.count, p.fields);
+    int64_t total = db_read_count(req->db, &p.q, &err);
+    json_t *facets = json_object();
+    for (size_t f = 0; data && facets && f < p.facet_count; f++) {
+        char *text = db_read_facet(req->db, &p.q, p.facets[f], &err);
+        json_t *counts = text ? json_loads(text, 0, NULL) : NULL;
+        free(text);
+        if (counts == NULL) {
+            json_decref(facets);
+            facets = NULL;
+            break;
+        }
+        json_object_set_new(facets, p.facets[f]->name, counts);
+    }
+    char *next_cursor = page.more ? cursor_encode(&p, page.last_keys, page.last_id) : NULL;
+    if (data == NULL || total < 0 || facets == NULL || (page.more && next_cursor == NULL)) {
+        if (err.code)
+            fprintf(stderr, "plenary: %s: %s\n", c->path, err.message);
+        json_decref(data);
+        json_decref(facets);
+        free(next_cursor);
+        db_page_free(&page);
+        parsed_free(&p);
+        return response_problem(res, PROBLEM_INTERNAL, "the record could not be read");
+    }
+    char self[MAX_URL + 64], next[MAX_URL + 2 * MAX_CURSOR];
+    canonical_url(c, req, self, sizeof self, request_param(req, "cursor"));
+    if (next_cursor) {
+        canonical_url(c, req, next, sizeof next, next_cursor);
+        char link[sizeof next + 16];
+        snprintf(link, sizeof link, "<%s>; rel=\"next\"", next);
+        response_header_add(res, "Link", link);
+    }
+    db_page_free(&page);
+    parsed_free(&p);
+    free(next_cursor);
+
+    if (p.format == FORMAT_CSV) {
+        const char *cols[COLLECTION_MAX_FIELDS + 1];
+        csv_columns(c, p.fields, cols);
+        size_t len = 0;
+        char *csv = format_csv(data, cols, &len);
+        json_decref(data);
+        json_decref(facets);
+        if (csv == NULL)
+            return response_problem(res, PROBLEM_INTERNAL, "the answer could not be rendered");
+        res->body = csv;
+        res->body_len = len;
+        res->content_type = "text/csv; charset=utf-8";
+        res->status = 200;
+        return 200;
+    }
+    json_t *meta = json_pack("{s:I, s:i}", "total", (json_int_t)total, "limit", (int)p.limit);
+    if (p.facet_count)
+        json_object_set(meta, "facets", facets);
+    json_decref(facets);
+    json_t *links = json_pack("{s:s, s:s?}", "self", self, "next", next_cursor ? next : NULL);
+    json_t *body = json_pack("{s:o, s:o, s:o}", "data", data, "meta", meta, "links", links);
+    return response_json_value(req, res, 200, body);
+}
+
+int collection_ics(const struct collection *c, struct request *req, struct response *res,
+                   enum ics_kind kind, const char *calendar_name) {
+    struct parsed p;
+    int status = parse_list(c, req, res, &p, 1);
+    res->depends = c->depends;
+    if (status != 0) {
+        parsed_free(&p);
+        return status;
+    }
+    /* the whole filtered set, read in keyset batches (as NDJSON is) but kept, so that the feed
+     * gets an ETag and the response cache: calendar clients poll it */
+    struct format_buf buf = {0};
+    struct db_error err = {0};
+    int rc = format_ics_begin(&buf, calendar_name);
+    for (int more = 1; rc == 0 && more;) {
+        struct db_page page;
+        if (db_read_page(req->db, &p.q, STREAM_BATCH, &page, &err) != 0) {
+            rc = -1;
+            break;
+        }
+        json_t *items = render_items(req->db, c, page.ids, page.count, ~0UL);
+        size_t i;
+        json_t *item;
+        rc = items ? 0 : -1;
+        json_array_foreach(items, i, item) {
+            if (format_ics_event(&buf, item, kind) < 0) {
+                rc = -1;
+                break;
+            }
+        }
+        json_decref(items);
+        more = page.more;
+        keyset_advance(&p, &page);
+        db_page_free(&page);
+    }
+    if (rc == 0)
+        rc = format_ics_end(&buf);
+    parsed_free(&p);
+    size_t len = 0;
+    char *body = rc == 0 ? format_buf_take(&buf, &len) : NULL;
+    format_buf_free(&buf);
+    if (body == NULL) {
+        if (err.code)
+            fprintf(stderr, "plenary: %s.ics: %s\n", c->path, err.message);
+        return response_problem(res, PROBLEM_INTERNAL, "the calendar could not be rendered");
+    }
+    res->body = body;
+    res->body_len = len;
+    res->content_type = "text/calendar; charset=utf-8";
+    res->status = 200;
+    return 200;
+}
+
+int collection_item(const struct collection *c, struct request *req, struct response *res) {
+    static const char *const allowed[] = {"fields", NULL};
+    res->depends = c->depends;
+    int status = request_check_params(req, res, allowed);
+    enum format format;
+    if (status != 0 || (status = negotiate(req, res, 1, &format)) != 0)
+        return status;
+    unsigned long mask;
+    int has;
+    const char *fields = request_param(req, "fields");
+    if (fields && !utf8_valid(fields))
+        return problem_parameter(&res->problem, "fields", "fields must be UTF-8 text");
+    if ((status = parse_fields(c, res, fields, &mask, &has)) != 0)
+        return status;
+    int64_t id = 0;
+    const char *ref = req->path_arg ? req->path_arg : "";
+    int found = utf8_valid(ref) ? db_read_resolve(req->db, c->type, ref, &id) : 0;
+    if (found < 0)
+        return response_problem(res, PROBLEM_INTERNAL, "the record could not be read");
+    if (found == 0)
+        return response_problem(res, PROBLEM_NOT_FOUND, "no %s '%s' at %s", type_name(c->type), ref,
+                                c->path);
+    json_t *items = render_items(req->db, c, &id, 1, mask);
+    if (items == NULL)
+        return response_problem(res, PROBLEM_INTERNAL, "the record could not be read");
+    json_t *item = json_array_get(items, 0);
+    if (item == NULL) {
+        json_decref(items);
+        return response_problem(res, PROBLEM_NOT_FOUND, "no %s '%s'", type_name(c->type), ref);
+    }
+    json_t *body = json_pack("{s:O}", "data", item);
+    json_decref(items);
+    return response_json_value(req, res, 200, body);
+}

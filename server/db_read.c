@@ -1,0 +1,805 @@
+/* db_read.c: the SQL of the read API. The file is divided as follows:
+ *   1. compact references and the render queries of each type (an item's object, then its
+ *      lists, each loaded for every id of a page at once: no query per row);
+ *   2. the allowlists: filters, sorts and facets of each collection, with their SQL terms;
+ *   3. the query builder: page, count and facet queries assembled from allowlisted terms
+ *      only (never from a request's text), interned so that each shape is prepared once
+ *      per connection through db_prepare's cache;
+ *   4. resolving refs, reading pages, counts, facets, and EXPLAIN QUERY PLAN for tests. */
+#include "db_read.h"
+
+#include "db_internal.h"
+
+#include <assert.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- 1. References and render queries --------------------------------------------------- */
+
+#define IN_IDS " IN (SELECT value FROM json_each(?1))"
+#define IN_LIST " IN (SELECT value FROM json_each(?))"
+
+#define REF_ASSEMBLY(a)                                                                        \
+    "CASE WHEN " a ".id IS NULL THEN NULL ELSE json_object('id', " a ".id, 'slug', " a          \
+    ".slug, 'name', " a ".name) END"
+#define REF_TOPIC(a) REF_ASSEMBLY(a)
+#define REF_ORG(a)                                                                             \
+    "CASE WHEN " a ".id IS NULL THEN NULL ELSE json_object('id', " a ".id, 'slug', " a          \
+    ".slug, 'name', " a ".name, 'kind', " a ".kind) END"
+#define REF_PERSON(a)                                                                          \
+    "CASE WHEN " a ".id IS NULL THEN NULL ELSE json_object('id', " a ".id, 'slug', " a          \
+    ".slug, 'name', " a ".name, 'honorific', " a ".honorific) END"
+#define REF_TITLED(a)                                                                          \
+    "CASE WHEN " a ".id IS NULL THEN NULL ELSE json_object('id', " a ".id, 'slug', " a          \
+    ".slug, 'name', " a ".title, 'kind', " a ".kind) END"
+#define REF_SEGMENT(a)                                                                         \
+    "CASE WHEN " a ".id IS NULL THEN NULL ELSE json_object('id', " a ".id, 'name', " a          \
+    ".title) END"
+#define STAMPS "'created_at', x.created_at, 'updated_at', x.updated_at"
+
+/* One list of an item: its field and the query of its elements (owner id, element JSON)
+ * for every id in ?1, ordered by owner then recorded position. */
+struct render_list {
+    const char *field;
+    const char *sql;
+};
+
+#define MAX_LISTS 3
+
+struct render {
+    const char *item; /* (id, object JSON) for every id in ?1 */
+    struct render_list lists[MAX_LISTS];
+};
+
+#define LINK_LIST(link, owner, target, alias, ref)                                             \
+    "SELECT l." owner ", " ref " FROM " link " l JOIN " target " " alias " ON " alias          \
+    ".id = l." alias "_id WHERE l." owner IN_IDS " ORDER BY l." owner ", l.position"
+
+static const struct render renders[RECORD_TYPE_COUNT] = {
+    [RECORD_ASSEMBLY] = {"SELECT x.id, json_object('id', x.id, 'slug', x.slug, 'name', x.name, "
+                         "'short_name', x.short_name, 'place', x.place, 'start_date', "
+                         "x.start_date, 'end_date', x.end_date, " STAMPS
+                         ") FROM assemblies x WHERE x.id" IN_IDS,
+                         {{NULL, NULL}}},
+    [RECORD_TOPIC] = {"SELECT x.id, json_object('id', x.id, 'slug', x.slug, 'name', x.name, "
+                      STAMPS ") FROM topics x WHERE x.id" IN_IDS,
+                      {{NULL, NULL}}},
+    [RECORD_ORGANIZATION] = {"SELECT x.id, json_object('id', x.id, 'slug', x.slug, 'name', "
+                             "x.name, 'kind', x.kind, 'acronym', x.acronym, 'country_code', "
+                             "x.country_code, 'parent', " REF_ORG("o")
+                             ", 'coalition_member', json(iif(x.coalition_member, 'true', "
+                             "'false')), " STAMPS ") FROM organizations x LEFT JOIN "
+                             "organizations o ON o.id = x.parent_id WHERE x.id" IN_IDS,
+                             {{NULL, NULL}}},
+    [RECORD_PERSON] = {"SELECT x.id, json_object('id', x.id, 'slug', x.slug, 'name', x.name, "
+                       "'honorific', x.honorific, 'affiliations', json('[]'), " STAMPS
+                       ") FROM people x WHERE x.id" IN_IDS,
+                       {{"affiliations",
+                         "SELECT l.person_id, json_object('organization', " REF_ORG("o")
+                         ", 'title', l.title) FROM affiliations l JOIN organizations o ON o.id "
+                         "= l.organization_id WHERE l.person_id" IN_IDS
+                         " ORDER BY l.person_id, l.position"}}},
+    [RECORD_DOCUMENT] = {"SELECT x.id, json_object('id', x.id, 'slug', x.slug, 'title', "
+                         "x.title, 'kind', x.kind, 'date', x.date, 'url', x.url, 'assembly', "
+                         REF_ASSEMBLY("a") ", 'author', " REF_ORG("o") ", " STAMPS
+                         ") FROM documents x JOIN assemblies a ON a.id = x.assembly_id LEFT "
+                         "JOIN organizations o ON o.id = x.author_id WHERE x.id" IN_IDS,
+                         {{NULL, NULL}}},
+    [RECORD_SESSION] = {"SELECT x.id, json_object('id', x.id, 'slug', x.slug, 'assembly', "
+                        REF_ASSEMBLY("a") ", 'date', x.date, 'kind', x.kind, 'title', "
+                        "x.title, 'theme', x.theme, 'part_of_day', x.part_of_day, "
+                        "'position', x.position, 'summary', x.summary, 'segments', "
+                        "json('[]'), 'documents', json('[]'), 'topics', json('[]'), " STAMPS
+                        ") FROM sessions x JOIN assemblies a ON a.id = x.assembly_id WHERE "
+                        "x.id" IN_IDS,
+                        {{"segments",
+                          "SELECT g.session_id, json_object('id', g.id, 'position', "
+                          "g.position, 'title', g.title, 'summary', g.summary) FROM segments "
+                          "g WHERE g.session_id" IN_IDS " ORDER BY g.session_id, g.position"},
+                         {"documents", LINK_LIST("session_documents", "session_id",
+                                                 "documents", "document", REF_TITLED("document"))},
+                         {"topics", LINK_LIST("session_topics", "session_id", "topics",
+                                              "topic", REF_TOPIC("topic"))}}},
+    [RECORD_INTERVENTION] =
+        {"SELECT x.id, json_object('id', x.id, 'session', " REF_TITLED("s") ", 'segment', "
+         REF_SEGMENT("g") ", 'position', x.position, 'date', s.date, 'speaker', "
+         REF_PERSON("p") ", 'organization', " REF_ORG("o") ", 'role', x.role, "
+         "'on_behalf_of', json('[]'), 'summary', x.summary, 'topics', json('[]'), "
+         "'documents', json('[]'), 'statement_url', x.statement_url, " STAMPS
+         ") FROM interventions x JOIN sessions s ON s.id = x.session_id LEFT JOIN segments g "
+         "ON g.id = x.segment_id LEFT JOIN people p ON p.id = x.speaker_id LEFT JOIN "
+         "organizations o ON o.id = x.organization_id WHERE x.id" IN_IDS,
+         {{"on_behalf_of", LINK_LIST("intervention_on_behalf_of", "intervention_id",
+                                     "organizations", "organization", REF_ORG("organization"))},
+          {"topics", LINK_LIST("intervention_topics", "intervention_id", "topics", "topic",
+                               REF_TOPIC("topic"))},
+          {"documents", LINK_LIST("intervention_documents", "intervention_id", "documents",
+                                  "document", REF_TITLED("document"))}}},
+    [RECORD_SIDE_EVENT] = {"SELECT x.id, json_object('id', x.id, 'slug', x.slug, 'title', "
+                           "x.title, 'date', x.date, 'assembly', " REF_ASSEMBLY("a")
+                           ", 'description', x.description, 'hosts', json('[]'), 'topics', "
+                           "json('[]'), " STAMPS ") FROM side_events x JOIN assemblies a ON "
+                           "a.id = x.assembly_id WHERE x.id" IN_IDS,
+                           {{"hosts",
+                             "SELECT l.side_event_id, json_object('organization', "
+                             REF_ORG("o") ", 'role', l.role) FROM side_event_hosts l JOIN "
+                             "organizations o ON o.id = l.organization_id WHERE "
+                             "l.side_event_id" IN_IDS " ORDER BY l.side_event_id, l.position"},
+                            {"topics", LINK_LIST("side_event_topics", "side_event_id", "topics",
+                                                 "topic", REF_TOPIC("topic"))}}},
+};
+
+/* ---- 2. Allowlists ---------------------------------------------------------------------- */
+
+static const char *const organization_kinds[] = {
+    "state",         "court",         "court_organ",     "court_unit",
+    "ngo",           "coalition",     "intergovernmental", "regional_group",
+    "assembly_body", "staff_body",    "government_body", "other",
+    NULL};
+static const char *const session_kinds[] = {"plenary", "general_debate", "other", NULL};
+static const char *const document_kinds[] = {"report", "matrix", "statement", "letter",
+                                             "paper",  "list",   "other",     NULL};
+
+#define REF_FILTER(name, type, sql) {name, FILTER_REF, type, NULL, sql}
+#define NO_FILTER {NULL, FILTER_REF, RECORD_ASSEMBLY, NULL, NULL}
+
+static const struct db_filter no_filters[] = {NO_FILTER};
+
+static const struct db_filter session_filters[] = {
+    REF_FILTER("assembly", RECORD_ASSEMBLY, "x.assembly_id" IN_LIST),
+    {"date", FILTER_DATE, RECORD_ASSEMBLY, NULL, "x.date" IN_LIST},
+    {"date_from", FILTER_DATE_BOUND, RECORD_ASSEMBLY, NULL, "x.date >= ?"},
+    {"date_to", FILTER_DATE_BOUND, RECORD_ASSEMBLY, NULL, "x.date <= ?"},
+    {"kind", FILTER_ENUM, RECORD_ASSEMBLY, session_kinds, "x.kind" IN_LIST},
+    REF_FILTER("topic", RECORD_TOPIC,
+               "x.id IN (SELECT session_id FROM session_topics WHERE topic_id" IN_LIST ")"),
+    NO_FILTER};
+
+static const struct db_filter intervention_filters[] = {
+    REF_FILTER("session", RECORD_SESSION, "x.session_id" IN_LIST),
+    {"segment", FILTER_SEGMENT, RECORD_SESSION, NULL, "x.segment_id" IN_LIST},
+    REF_FILTER("assembly", RECORD_ASSEMBLY,
+               "x.session_id IN (SELECT id FROM sessions WHERE assembly_id" IN_LIST ")"),
+    {"date", FILTER_DATE, RECORD_ASSEMBLY, NULL,
+     "x.session_id IN (SELECT id FROM sessions WHERE date" IN_LIST ")"},
+    REF_FILTER("organization", RECORD_ORGANIZATION, "x.organization_id" IN_LIST),
+    {"organization_kind", FILTER_ENUM, RECORD_ASSEMBLY, organization_kinds,
+     "x.organization_id IN (SELECT id FROM organizations WHERE kind" IN_LIST ")"},
+    REF_FILTER("speaker", RECORD_PERSON, "x.speaker_id" IN_LIST),
+    REF_FILTER("on_behalf_of", RECORD_ORGANIZATION,
+               "x.id IN (SELECT intervention_id FROM intervention_on_behalf_of WHERE "
+               "organization_id" IN_LIST ")"),
+    REF_FILTER("topic", RECORD_TOPIC,
+               "x.id IN (SELECT intervention_id FROM intervention_topics WHERE topic_id" IN_LIST
+               ")"),
+    REF_FILTER("document", RECORD_DOCUMENT,
+               "x.id IN (SELECT intervention_id FROM intervention_documents WHERE "
+               "document_id" IN_LIST ")"),
+    NO_FILTER};
+
+static const struct db_filter organization_filters[] = {
+    {"kind", FILTER_ENUM, RECORD_ASSEMBLY, organization_kinds, "x.kind" IN_LIST},
+    {"country_code", FILTER_CODE, RECORD_ASSEMBLY, NULL, "x.country_code" IN_LIST},
+    REF_FILTER("parent", RECORD_ORGANIZATION, "x.parent_id" IN_LIST),
+    {"coalition_member", FILTER_BOOL, RECORD_ASSEMBLY, NULL, "x.coalition_member = ?"},
+    {"name", FILTER_NAME, RECORD_ASSEMBLY, NULL, "x.name = ? COLLATE NOCASE"},
+    NO_FILTER};
+
+static const struct db_filter person_filters[] = {
+    REF_FILTER("organization", RECORD_ORGANIZATION,
+               "x.id IN (SELECT person_id FROM affiliations WHERE organization_id" IN_LIST ")"),
+    {"name", FILTER_NAME, RECORD_ASSEMBLY, NULL, "x.name = ? COLLATE NOCASE"},
+    NO_FILTER};
+
+static const struct db_filter side_event_filters[] = {
+    REF_FILTER("assembly", RECORD_ASSEMBLY, "x.assembly_id" IN_LIST),
+    {"date", FILTER_DATE, RECORD_ASSEMBLY, NULL, "x.date" IN_LIST},
+    REF_FILTER("host", RECORD_ORGANIZATION,
+               "x.id IN (SELECT side_event_id FROM side_event_hosts WHERE organization_id" IN_LIST
+               ")"),
+    REF_FILTER("co_host", RECORD_ORGANIZATION,
+               "x.id IN (SELECT side_event_id FROM side_event_hosts WHERE organization_id" IN_LIST
+               " AND role = 'co_host')"),
+    REF_FILTER("topic", RECORD_TOPIC,
+               "x.id IN (SELECT side_event_id FROM side_event_topics WHERE topic_id" IN_LIST
+               ")"),
+    NO_FILTER};
+
+static const struct db_filter document_filters[] = {
+    REF_FILTER("assembly", RECORD_ASSEMBLY, "x.assembly_id" IN_LIST),
+    {"kind", FILTER_ENUM, RECORD_ASSEMBLY, document_kinds, "x.kind" IN_LIST},
+    NO_FILTER};
+
+#define NOCASE(col) "x." col " COLLATE NOCASE"
+#define END_SORTS {NULL, 0, {NULL}, {0}}
+
+static const struct db_sort by_name_sorts[] = {
+    {"name", 1, {NOCASE("name")}, {1}}, {"id", 0, {NULL}, {0}}, END_SORTS};
+static const struct db_sort assembly_sorts[] = {{"name", 1, {NOCASE("name")}, {1}},
+                                                {"start_date", 1, {"x.start_date"}, {1}},
+                                                {"id", 0, {NULL}, {0}},
+                                                END_SORTS};
+static const struct db_sort organization_sorts[] = {
+    {"name", 1, {NOCASE("name")}, {1}},
+    {"kind", 2, {"x.kind", NOCASE("name")}, {1, 1}},
+    {"id", 0, {NULL}, {0}},
+    END_SORTS};
+static const struct db_sort document_sorts[] = {
+    {"title", 1, {NOCASE("title")}, {1}}, {"id", 0, {NULL}, {0}}, END_SORTS};
+static const struct db_sort session_sorts[] = {{"date", 2, {"x.date", "x.position"}, {1, 0}},
+                                               {"title", 1, {"x.title"}, {1}},
+                                               {"id", 0, {NULL}, {0}},
+                                               END_SORTS};
+static const struct db_sort intervention_sorts[] = {
+    {"session", 2, {"x.session_id", "x.position"}, {0, 0}}, {"id", 0, {NULL}, {0}}, END_SORTS};
+static const struct db_sort side_event_sorts[] = {{"date", 2, {"x.date", "x.title"}, {1, 1}},
+                                                  {"title", 1, {"x.title"}, {1}},
+                                                  {"id", 0, {NULL}, {0}},
+                                                  END_SORTS};
+
+/* A facet's SQL: one row (value JSON, order key, count) per distinct value, over the rows
+ * of the filtered set, whose ids replace the last `%s` (as a subquery); FACET_DIRECT's
+ * first `%s` is the collection's table. Completed by facet_sql(). */
+#define FACET_DIRECT(name, join, value, order)                                                 \
+    {name, "SELECT json_quote(" value ") AS v, " order " AS k, count(DISTINCT f.id) AS n "     \
+           "FROM %s f " join " WHERE f.id IN (%s) GROUP BY v"}
+#define FACET_LINK(name, link, owner, join, value, order)                                      \
+    {name, "SELECT json_quote(" value ") AS v, " order " AS k, count(DISTINCT f." owner        \
+           ") AS n FROM " link " f " join " WHERE f." owner " IN (%s) GROUP BY v"}
+#define END_FACETS {NULL, NULL}
+
+static const struct db_facet no_facets[] = {END_FACETS};
+
+static const struct db_facet session_facets[] = {
+    FACET_DIRECT("assembly", "JOIN assemblies a ON a.id = f.assembly_id", REF_ASSEMBLY("a"),
+                 "a.name"),
+    FACET_DIRECT("kind", "", "f.kind", "f.kind"),
+    FACET_DIRECT("date", "", "f.date", "f.date"),
+    FACET_DIRECT("part_of_day", "", "f.part_of_day", "f.part_of_day"),
+    FACET_LINK("topic", "session_topics", "session_id", "JOIN topics t ON t.id = f.topic_id",
+               REF_TOPIC("t"), "t.name"),
+    END_FACETS};
+
+static const struct db_facet intervention_facets[] = {
+    FACET_DIRECT("session", "JOIN sessions s ON s.id = f.session_id", REF_TITLED("s"),
+                 "s.title"),
+    FACET_DIRECT("date", "JOIN sessions s ON s.id = f.session_id", "s.date", "s.date"),
+    FACET_DIRECT("organization", "LEFT JOIN organizations o ON o.id = f.organization_id",
+                 REF_ORG("o"), "o.name"),
+    FACET_DIRECT("organization_kind", "LEFT JOIN organizations o ON o.id = f.organization_id",
+                 "o.kind", "o.kind"),
+    FACET_DIRECT("speaker", "LEFT JOIN people p ON p.id = f.speaker_id", REF_PERSON("p"),
+                 "p.name"),
+    FACET_LINK("on_behalf_of", "intervention_on_behalf_of", "intervention_id",
+               "JOIN organizations o ON o.id = f.organization_id", REF_ORG("o"), "o.name"),
+    FACET_LINK("topic", "intervention_topics", "intervention_id",
+               "JOIN topics t ON t.id = f.topic_id", REF_TOPIC("t"), "t.name"),
+    END_FACETS};
+
+static const struct db_facet organization_facets[] = {
+    FACET_DIRECT("kind", "", "f.kind", "f.kind"),
+    FACET_DIRECT("country_code", "", "f.country_code", "f.country_code"),
+    FACET_DIRECT("coalition_member", "", "json(iif(f.coalition_member, 'true', 'false'))",
+                 "f.coalition_member"),
+    FACET_DIRECT("parent", "LEFT JOIN organizations o ON o.id = f.parent_id", REF_ORG("o"),
+                 "o.name"),
+    END_FACETS};
+
+static const struct db_facet person_facets[] = {
+    FACET_LINK("organization", "affiliations", "person_id",
+               "JOIN organizations o ON o.id = f.organization_id", REF_ORG("o"), "o.name"),
+    END_FACETS};
+
+static const struct db_facet side_event_facets[] = {
+    FACET_DIRECT("assembly", "JOIN assemblies a ON a.id = f.assembly_id", REF_ASSEMBLY("a"),
+                 "a.name"),
+    FACET_DIRECT("date", "", "f.date", "f.date"),
+    FACET_LINK("host", "side_event_hosts", "side_event_id",
+               "JOIN organizations o ON o.id = f.organization_id", REF_ORG("o"), "o.name"),
+    FACET_LINK("topic", "side_event_topics", "side_event_id",
+               "JOIN topics t ON t.id = f.topic_id", REF_TOPIC("t"), "t.name"),
+    END_FACETS};
+
+static const struct db_facet document_facets[] = {
+    FACET_DIRECT("assembly", "JOIN assemblies a ON a.id = f.assembly_id", REF_ASSEMBLY("a"),
+                 "a.name"),
+    FACET_DIRECT("kind", "", "f.kind", "f.kind"),
+    FACET_DIRECT("author", "LEFT JOIN organizations o ON o.id = f.author_id", REF_ORG("o"),
+                 "o.name"),
+    END_FACETS};
+
+static const struct db_collection collections[RECORD_TYPE_COUNT] = {
+    [RECORD_ASSEMBLY] = {RECORD_ASSEMBLY, "assemblies", "assemblies_fts", no_filters,
+                         assembly_sorts, no_facets},
+    [RECORD_TOPIC] = {RECORD_TOPIC, "topics", "topics_fts", no_filters, by_name_sorts,
+                      no_facets},
+    [RECORD_ORGANIZATION] = {RECORD_ORGANIZATION, "organizations", "organizations_fts",
+                             organization_filters, organization_sorts, organization_facets},
+    [RECORD_PERSON] = {RECORD_PERSON, "people", "people_fts", person_filters, by_name_sorts,
+                       person_facets},
+    [RECORD_DOCUMENT] = {RECORD_DOCUMENT, "documents", "documents_fts", document_filters,
+                         document_sorts, document_facets},
+    [RECORD_SESSION] = {RECORD_SESSION, "sessions", "sessions_fts", session_filters,
+                        session_sorts, session_facets},
+    [RECORD_INTERVENTION] = {RECORD_INTERVENTION, "interventions", "interventions_fts",
+                             intervention_filters, intervention_sorts, intervention_facets},
+    [RECORD_SIDE_EVENT] = {RECORD_SIDE_EVENT, "side_events", "side_events_fts",
+                           side_event_filters, side_event_sorts, side_event_facets},
+};
+
+const struct db_collection *db_read_collection(enum record_type type) {
+    assert(type < RECORD_TYPE_COUNT);
+    return &collections[type];
+}
+
+/* ---- 3. The query builder ---------------------------------------------------------------- */
+
+/* Longest SQL text of one built query; the terms are fixed, so this is a programmer's bound. */
+#define SQL_MAX 8192
+/* Distinct query shapes kept prepared; past it a shape is prepared and finalized per use. */
+#define INTERN_SLOTS 4096
+#define INTERN_MAX (INTERN_SLOTS / 2)
+
+static pthread_mutex_t intern_lock = PTHREAD_MUTEX_INITIALIZER;
+static const char *intern_table[INTERN_SLOTS];
+static size_t intern_count;
+
+static uint64_t fnv1a(const char *s) {
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+/* Returns a copy of sql with static storage (the same pointer for the same text), so that
+ * db_prepare caches its statement; NULL when the table is full or out of memory. */
+static const char *intern(const char *sql) {
+    size_t slot = (size_t)(fnv1a(sql) & (INTERN_SLOTS - 1));
+    const char *found = NULL;
+    pthread_mutex_lock(&intern_lock);
+    for (;;) {
+        if (intern_table[slot] == NULL) {
+            if (intern_count < INTERN_MAX) {
+                char *copy = strdup(sql);
+                if (copy != NULL) {
+                    intern_table[slot] = copy;
+                    intern_count++;
+                }
+                found = copy;
+            }
+            break;
+        }
+        if (strcmp(intern_table[slot], sql) == 0) {
+            found = intern_table[slot];
+            break;
+        }
+        slot = (slot + 1) & (INTERN_SLOTS - 1);
+    }
+    pthread_mutex_unlock(&intern_lock);
+    return found;
+}
+
+/* A statement for built SQL: cached when interned, else prepared for this use only. */
+struct built {
+    sqlite3_stmt *stmt; /* the statement */
+    int transient;      /* 1: finalize after use */
+};
+
+static int built_prepare(struct db *db, const char *sql, struct built *b) {
+    const char *interned = intern(sql);
+    b->transient = interned == NULL;
+    if (interned != NULL)
+        b->stmt = db_prepare(db, interned);
+    else if (sqlite3_prepare_v2(db_handle(db), sql, -1, &b->stmt, NULL) != SQLITE_OK)
+        b->stmt = NULL;
+    return b->stmt ? 0 : -1;
+}
+
+static void built_done(struct built *b) {
+    if (b->transient)
+        sqlite3_finalize(b->stmt);
+    else
+        db_done(b->stmt);
+    b->stmt = NULL;
+}
+
+/* Appends printf-style text to buf (used bytes in *used); -1 when it does not fit. */
+__attribute__((format(printf, 4, 5))) static int append(char *buf, size_t size, size_t *used,
+                                                        const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf + *used, size - *used, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= size - *used)
+        return -1;
+    *used += (size_t)n;
+    return 0;
+}
+
+/* The WHERE clause of q's filters and match (without the keyset). */
+static int where_clause(const struct db_query *q, char *buf, size_t size, size_t *used) {
+    if (append(buf, size, used, " WHERE 1") != 0)
+        return -1;
+    for (size_t i = 0; q->coll->filters[i].name != NULL; i++)
+        if ((q->filter_mask & (1u << i)) &&
+            append(buf, size, used, " AND (%s)", q->coll->filters[i].sql) != 0)
+            return -1;
+    if (q->match && append(buf, size, used, " AND x.id IN (SELECT rowid FROM %s WHERE %s MATCH ?)",
+                           q->coll->fts, q->coll->fts) != 0)
+        return -1;
+    return 0;
+}
+
+/* Binds q's filter and match values from index *n on. */
+static int bind_value(sqlite3_stmt *stmt, int n, const struct db_value *v) {
+    if (v->is_text)
+        return sqlite3_bind_text(stmt, n, v->text, -1, SQLITE_STATIC);
+    return sqlite3_bind_int64(stmt, n, v->integer);
+}
+
+static int bind_where(sqlite3_stmt *stmt, const struct db_query *q, int *n) {
+    for (size_t i = 0; q->coll->filters[i].name != NULL; i++)
+        if ((q->filter_mask & (1u << i)) && bind_value(stmt, (*n)++, &q->filter[i]) != SQLITE_OK)
+            return -1;
+    if (q->match && sqlite3_bind_text(stmt, (*n)++, q->match, -1, SQLITE_STATIC) != SQLITE_OK)
+        return -1;
+    return 0;
+}
+
+int db_read_page_sql(const struct db_query *q, char *buf, size_t size) {
+    const struct db_sort *s = q->sort;
+    const char *dir = q->descending ? " DESC" : "";
+    size_t used = 0;
+    if (append(buf, size, &used, "SELECT x.id") != 0)
+        return -1;
+    for (size_t k = 0; k < s->key_count; k++)
+        if (append(buf, size, &used, ", %s", s->keys[k]) != 0)
+            return -1;
+    if (append(buf, size, &used, " FROM %s x", q->coll->table) != 0 ||
+        where_clause(q, buf, size, &used) != 0)
+        return -1;
+    if (q->after) {
+        if (append(buf, size, &used, " AND (") != 0)
+            return -1;
+        for (size_t k = 0; k < s->key_count; k++)
+            if (append(buf, size, &used, "%s, ", s->keys[k]) != 0)
+                return -1;
+        if (append(buf, size, &used, "x.id) %s (", q->descending ? "<" : ">") != 0)
+            return -1;
+        for (size_t k = 0; k < s->key_count; k++)
+            if (append(buf, size, &used, "?, ") != 0)
+                return -1;
+        if (append(buf, size, &used, "?)") != 0)
+            return -1;
+    }
+    if (append(buf, size, &used, " ORDER BY ") != 0)
+        return -1;
+    for (size_t k = 0; k < s->key_count; k++)
+        if (append(buf, size, &used, "%s%s, ", s->keys[k], dir) != 0)
+            return -1;
+    return append(buf, size, &used, "x.id%s LIMIT ?", dir);
+}
+
+static int count_sql(const struct db_query *q, char *buf, size_t size) {
+    size_t used = 0;
+    if (append(buf, size, &used, "SELECT count(*) FROM %s x", q->coll->table) != 0)
+        return -1;
+    return where_clause(q, buf, size, &used);
+}
+
+static int facet_sql(const struct db_query *q, const struct db_facet *facet, char *buf,
+                     size_t size) {
+    char ids[SQL_MAX];
+    size_t used = 0;
+    if (append(ids, sizeof ids, &used, "SELECT x.id FROM %s x", q->coll->table) != 0 ||
+        where_clause(q, ids, sizeof ids, &used) != 0)
+        return -1;
+    char inner[SQL_MAX];
+    /* FACET_DIRECT names the table, then the ids; FACET_LINK only the ids */
+    int direct = strstr(facet->sql, "FROM %s f") != NULL;
+    int n = direct ? snprintf(inner, sizeof inner, facet->sql, q->coll->table, ids)
+                   : snprintf(inner, sizeof inner, facet->sql, ids);
+    if (n < 0 || (size_t)n >= sizeof inner)
+        return -1;
+    used = 0;
+    return append(buf, size, &used,
+                  "SELECT json_object('value', json(v), 'count', n) FROM (%s) "
+                  "ORDER BY n DESC, k, v",
+                  inner);
+}
+
+/* ---- 4. Reading --------------------------------------------------------------------------- */
+
+static const char *const by_id_sql[RECORD_TYPE_COUNT] = {
+    [RECORD_ASSEMBLY] = "SELECT id FROM assemblies WHERE id = ?1",
+    [RECORD_TOPIC] = "SELECT id FROM topics WHERE id = ?1",
+    [RECORD_ORGANIZATION] = "SELECT id FROM organizations WHERE id = ?1",
+    [RECORD_PERSON] = "SELECT id FROM people WHERE id = ?1",
+    [RECORD_DOCUMENT] = "SELECT id FROM documents WHERE id = ?1",
+    [RECORD_SESSION] = "SELECT id FROM sessions WHERE id = ?1",
+    [RECORD_INTERVENTION] = "SELECT id FROM interventions WHERE id = ?1",
+    [RECORD_SIDE_EVENT] = "SELECT id FROM side_events WHERE id = ?1",
+};
+static const char *const by_slug_sql[RECORD_TYPE_COUNT] = {
+    [RECORD_ASSEMBLY] = "SELECT id FROM assemblies WHERE slug = ?1",
+    [RECORD_TOPIC] = "SELECT id FROM topics WHERE slug = ?1",
+    [RECORD_ORGANIZATION] = "SELECT id FROM organizations WHERE slug = ?1",
+    [RECORD_PERSON] = "SELECT id FROM people WHERE slug = ?1",
+    [RECORD_DOCUMENT] = "SELECT id FROM documents WHERE slug = ?1",
+    [RECORD_SESSION] = "SELECT id FROM sessions WHERE slug = ?1",
+    [RECORD_INTERVENTION] = NULL,
+    [RECORD_SIDE_EVENT] = "SELECT id FROM side_events WHERE slug = ?1",
+};
+
+/* Parses a positive decimal id (at most 15 digits, so below 2^53); 0 when ref is not one. */
+static int64_t parse_id(const char *ref) {
+    int64_t v = 0;
+    size_t n = 0;
+    for (; ref[n]; n++) {
+        if (ref[n] < '0' || ref[n] > '9' || n >= 15)
+            return 0;
+        v = v * 10 + (ref[n] - '0');
+    }
+    return n ? v : 0;
+}
+
+/* Steps a one-row, one-integer statement: 1 with *id, 0 when no row, -1 on error. */
+static int one_id(sqlite3_stmt *stmt, int64_t *id) {
+    int rc = sqlite3_step(stmt);
+    int found = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+    if (found == 1)
+        *id = sqlite3_column_int64(stmt, 0);
+    db_done(stmt);
+    return found;
+}
+
+int db_read_resolve(struct db *db, enum record_type type, const char *ref, int64_t *id) {
+    assert(type < RECORD_TYPE_COUNT);
+    int64_t numeric = parse_id(ref);
+    const char *sql = numeric ? by_id_sql[type] : by_slug_sql[type];
+    if (sql == NULL || (!numeric && (ref[0] == '\0' || strlen(ref) > 200)))
+        return 0;
+    sqlite3_stmt *stmt = db_prepare(db, sql);
+    if (stmt == NULL)
+        return -1;
+    if (numeric)
+        sqlite3_bind_int64(stmt, 1, numeric);
+    else
+        sqlite3_bind_text(stmt, 1, ref, -1, SQLITE_STATIC);
+    return one_id(stmt, id);
+}
+
+int db_read_segment_exists(struct db *db, int64_t id) {
+    sqlite3_stmt *stmt = db_prepare(db, "SELECT id FROM segments WHERE id = ?1");
+    if (stmt == NULL)
+        return -1;
+    sqlite3_bind_int64(stmt, 1, id);
+    int64_t found;
+    return one_id(stmt, &found);
+}
+
+void db_page_free(struct db_page *page) {
+    free(page->ids);
+    for (size_t k = 0; k < DB_READ_MAX_KEYS; k++)
+        free((char *)page->last_keys[k].text);
+    memset(page, 0, sizeof *page);
+}
+
+int db_read_page(struct db *db, const struct db_query *q, size_t limit, struct db_page *out,
+                 struct db_error *err) {
+    memset(out, 0, sizeof *out);
+    char sql[SQL_MAX];
+    if (db_read_page_sql(q, sql, sizeof sql) != 0) {
+        db_error_set(err, -1, "page query too long");
+        return -1;
+    }
+    struct built b;
+    if (built_prepare(db, sql, &b) != 0) {
+        db_fail(db, err, "prepare page");
+        return -1;
+    }
+    const struct db_sort *s = q->sort;
+    int n = 1;
+    int rc = bind_where(b.stmt, q, &n);
+    for (size_t k = 0; rc == 0 && q->after && k < s->key_count; k++)
+        rc = bind_value(b.stmt, n++, &q->after_keys[k]) == SQLITE_OK ? 0 : -1;
+    if (rc == 0 && q->after)
+        rc = sqlite3_bind_int64(b.stmt, n++, q->after_id) == SQLITE_OK ? 0 : -1;
+    if (rc == 0)
+        rc = sqlite3_bind_int64(b.stmt, n, (sqlite3_int64)limit + 1) == SQLITE_OK ? 0 : -1;
+    out->ids = malloc((limit ? limit : 1) * sizeof *out->ids);
+    if (rc != 0 || out->ids == NULL) {
+        db_error_set(err, -1, "bind or out of memory");
+        built_done(&b);
+        return -1;
+    }
+    while ((rc = sqlite3_step(b.stmt)) == SQLITE_ROW) {
+        if (out->count == limit) {
+            out->more = 1;
+            break;
+        }
+        out->ids[out->count++] = sqlite3_column_int64(b.stmt, 0);
+        out->last_id = out->ids[out->count - 1];
+        for (size_t k = 0; k < s->key_count; k++) {
+            struct db_value *v = &out->last_keys[k];
+            free((char *)v->text);
+            v->text = NULL;
+            v->is_text = s->key_is_text[k];
+            if (v->is_text) {
+                const unsigned char *t = sqlite3_column_text(b.stmt, (int)k + 1);
+                v->text = strdup(t ? (const char *)t : "");
+                if (v->text == NULL) {
+                    rc = SQLITE_NOMEM;
+                    break;
+                }
+            } else {
+                v->integer = sqlite3_column_int64(b.stmt, (int)k + 1);
+            }
+        }
+        if (rc == SQLITE_NOMEM)
+            break;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        db_fail(db, err, "step page");
+        built_done(&b);
+        db_page_free(out);
+        return -1;
+    }
+    built_done(&b);
+    return 0;
+}
+
+int64_t db_read_count(struct db *db, const struct db_query *q, struct db_error *err) {
+    char sql[SQL_MAX];
+    struct built b;
+    if (count_sql(q, sql, sizeof sql) != 0 || built_prepare(db, sql, &b) != 0) {
+        db_fail(db, err, "prepare count");
+        return -1;
+    }
+    int n = 1;
+    int64_t count = -1;
+    if (bind_where(b.stmt, q, &n) == 0 && sqlite3_step(b.stmt) == SQLITE_ROW)
+        count = sqlite3_column_int64(b.stmt, 0);
+    else
+        db_fail(db, err, "count");
+    built_done(&b);
+    return count;
+}
+
+char *db_read_facet(struct db *db, const struct db_query *q, const struct db_facet *facet,
+                    struct db_error *err) {
+    char sql[SQL_MAX];
+    struct built b;
+    if (facet_sql(q, facet, sql, sizeof sql) != 0 || built_prepare(db, sql, &b) != 0) {
+        db_fail(db, err, "prepare facet");
+        return NULL;
+    }
+    int n = 1;
+    size_t cap = 256, len = 1;
+    char *out = malloc(cap);
+    if (out == NULL || bind_where(b.stmt, q, &n) != 0) {
+        free(out);
+        built_done(&b);
+        db_error_set(err, -1, "out of memory");
+        return NULL;
+    }
+    out[0] = '[';
+    int rc;
+    while ((rc = sqlite3_step(b.stmt)) == SQLITE_ROW) {
+        const char *row = (const char *)sqlite3_column_text(b.stmt, 0);
+        size_t row_len = (size_t)sqlite3_column_bytes(b.stmt, 0);
+        if (row == NULL)
+            continue;
+        if (len + row_len + 3 > cap) {
+            while (len + row_len + 3 > cap)
+                cap *= 2;
+            char *grown = realloc(out, cap);
+            if (grown == NULL) {
+                rc = SQLITE_NOMEM;
+                break;
+            }
+            out = grown;
+        }
+        if (len > 1)
+            out[len++] = ',';
+        memcpy(out + len, row, row_len);
+        len += row_len;
+    }
+    built_done(&b);
+    if (rc != SQLITE_DONE) {
+        db_error_set(err, rc, "facet step");
+        free(out);
+        return NULL;
+    }
+    out[len++] = ']';
+    out[len] = '\0';
+    return out;
+}
+
+/* Steps a render statement, handing (id, JSON) rows to fn under field. */
+static int render_rows(struct db *db, const char *sql, const char *ids_json, const char *field,
+                       db_render_fn fn, void *ctx, struct db_error *err) {
+    sqlite3_stmt *stmt = db_prepare(db, sql);
+    if (stmt == NULL) {
+        db_fail(db, err, "prepare render");
+        return -1;
+    }
+    sqlite3_bind_text(stmt, 1, ids_json, -1, SQLITE_STATIC);
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        const char *json = (const char *)sqlite3_column_text(stmt, 1);
+        if (json == NULL)
+            continue;
+        if (fn(ctx, sqlite3_column_int64(stmt, 0), field, json,
+               (size_t)sqlite3_column_bytes(stmt, 1)) != 0) {
+            db_done(stmt);
+            db_error_set(err, -1, "render callback failed");
+            return -1;
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        db_fail(db, err, "step render");
+        db_done(stmt);
+        return -1;
+    }
+    db_done(stmt);
+    return 0;
+}
+
+int db_read_render(struct db *db, enum record_type type, const char *ids_json,
+                   db_render_fn fn, void *ctx, struct db_error *err) {
+    assert(type < RECORD_TYPE_COUNT);
+    const struct render *r = &renders[type];
+    if (render_rows(db, r->item, ids_json, NULL, fn, ctx, err) != 0)
+        return -1;
+    for (size_t i = 0; i < MAX_LISTS && r->lists[i].field != NULL; i++)
+        if (render_rows(db, r->lists[i].sql, ids_json, r->lists[i].field, fn, ctx, err) != 0)
+            return -1;
+    return 0;
+}
+
+/* Appends the EXPLAIN QUERY PLAN detail lines of sql (with q's values bound) to buf. */
+static int explain_one(struct db *db, const struct db_query *q, const char *sql, int page,
+                       char *buf, size_t size, size_t *used) {
+    char text[SQL_MAX + 32];
+    int w = snprintf(text, sizeof text, "EXPLAIN QUERY PLAN %s", sql);
+    if (w < 0 || (size_t)w >= sizeof text)
+        return -1;
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2(db_handle(db), text, -1, &stmt, NULL) != SQLITE_OK)
+        return -1;
+    int n = 1;
+    bind_where(stmt, q, &n);
+    if (page) {
+        for (size_t k = 0; q->after && k < q->sort->key_count; k++)
+            bind_value(stmt, n++, &q->after_keys[k]);
+        if (q->after)
+            sqlite3_bind_int64(stmt, n++, q->after_id);
+        sqlite3_bind_int64(stmt, n, 51);
+    }
+    int rc = 0;
+    while (sqlite3_step(stmt) == SQLITE_ROW)
+        if (append(buf, size, used, "%s\n", (const char *)sqlite3_column_text(stmt, 3)) != 0)
+            rc = -1;
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+int db_read_explain(struct db *db, const struct db_query *q, char *buf, size_t size) {
+    char sql[SQL_MAX];
+    size_t used = 0;
+    buf[0] = '\0';
+    if (db_read_page_sql(q, sql, sizeof sql) != 0 ||
+        explain_one(db, q, sql, 1, buf, size, &used) != 0)
+        return -1;
+    if (count_sql(q, sql, sizeof sql) != 0 || explain_one(db, q, sql, 0, buf, size, &used) != 0)
+        return -1;
+    for (size_t f = 0; q->coll->facets[f].name != NULL; f++)
+        if (facet_sql(q, &q->coll->facets[f], sql, sizeof sql) != 0 ||
+            explain_one(db, q, sql, 0, buf, size, &used) != 0)
+            return -1;
+    return 0;
+}

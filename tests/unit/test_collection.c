@@ -1,0 +1,361 @@
+/* test_collection.c: the read API in-process — every data-driven case of tests/api/ through
+ * dispatch() on a database made from the fixtures, a keyset walk over every page, the facts
+ * of the record (order of delivery, sessions of the day), the FTS quoting, and EXPLAIN QUERY
+ * PLAN of every collection's default query and each filter: an index, never a table scan. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "../api/api_case.h"
+#include "collection.h"
+#include "db.h"
+#include "db_read.h"
+#include "dispatch.h"
+#include "embedded.h"
+#include "record.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+static struct db *db;
+static char db_path[] = "/tmp/plenary-test-collection-XXXXXX";
+
+/* One in-process request: the target decoded into path and parameters. */
+struct call {
+    char path[4096];
+    char store[8192];
+    const struct api_case *c;
+    struct request req;
+    struct response res;
+    char *arg;
+    char *body;
+    size_t len;
+};
+
+static const char *case_header(const struct request *req, const char *name) {
+    const struct call *call = (const struct call *)((const char *)req - offsetof(struct call, req));
+    return call->c ? api_case_header(call->c, name) : NULL;
+}
+
+static int hex(char c) {
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* Percent-decodes s[0..n) into out (NUL-terminated); '+' is a space. Returns the length. */
+static size_t decode(const char *s, size_t n, char *out) {
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '%' && i + 2 < n && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
+            out[o++] = (char)(hex(s[i + 1]) * 16 + hex(s[i + 2]));
+            i += 2;
+            continue;
+        }
+        out[o++] = s[i] == '+' ? ' ' : s[i];
+    }
+    out[o] = '\0';
+    return o;
+}
+
+/* Runs target through dispatch; fills call->body/len and the response. */
+static void run(struct call *call, const char *target, const struct api_case *c) {
+    memset(call, 0, sizeof *call);
+    call->c = c;
+    const char *q = strchr(target, '?');
+    size_t plen = q ? (size_t)(q - target) : strlen(target);
+    decode(target, plen, call->path);
+    struct request *req = &call->req;
+    req->method = METHOD_GET;
+    req->path = call->path;
+    req->target = target;
+    req->db = db;
+    req->header = case_header;
+    size_t used = 0;
+    while (q && *q && req->param_count < MAX_PARAMS) {
+        q++;
+        const char *end = strchr(q, '&');
+        size_t len = end ? (size_t)(end - q) : strlen(q);
+        const char *eq = memchr(q, '=', len);
+        size_t nlen = eq ? (size_t)(eq - q) : len;
+        char *name = call->store + used;
+        used += decode(q, nlen, name) + 1;
+        char *value = call->store + used;
+        used += (eq ? decode(eq + 1, len - nlen - 1, value) : (value[0] = '\0', 0)) + 1;
+        req->params[req->param_count++] = (struct param){name, value};
+        q = end;
+    }
+    dispatch(req, &call->res, &call->arg);
+    struct response *res = &call->res;
+    if (res->problem.kind != PROBLEM_NONE) {
+        res->status = problem_status(res->problem.kind);
+        call->body = problem_render(&res->problem, req->path, &call->len);
+        res->content_type = "application/problem+json";
+    } else if (res->stream.read) {
+        size_t cap = 1 << 16;
+        call->body = malloc(cap);
+        ssize_t n;
+        while ((n = res->stream.read(res->stream.ctx, call->len, call->body + call->len,
+                                     cap - call->len - 1)) > 0) {
+            call->len += (size_t)n;
+            if (cap - call->len < 4096)
+                call->body = realloc(call->body, cap *= 2);
+        }
+        assert_int_equal(n, STREAM_END);
+        call->body[call->len] = '\0';
+    } else {
+        call->body = res->body;
+        call->len = res->body_len;
+        res->body = NULL;
+    }
+}
+
+static void call_free(struct call *call) {
+    free(call->body);
+    free(call->arg);
+    response_release(&call->res);
+}
+
+static const char *link_header(const struct response *res) {
+    for (size_t i = 0; i < res->header_count; i++)
+        if (strcasecmp(res->headers[i].name, "Link") == 0)
+            return res->headers[i].value;
+    return NULL;
+}
+
+static json_t *get_json(const char *target, int status) {
+    struct call call;
+    run(&call, target, NULL);
+    assert_int_equal(call.res.status, status);
+    json_t *doc = json_loadb(call.body, call.len, 0, NULL);
+    assert_non_null(doc);
+    call_free(&call);
+    return doc;
+}
+
+static int setup(void **state) {
+    (void)state;
+    db_global_init();
+    int fd = mkstemp(db_path);
+    if (fd < 0)
+        return -1;
+    close(fd);
+    struct db_error err = {0};
+    db = db_open(db_path, DB_READ_WRITE, &err);
+    if (db == NULL || db_migrate(db, &err) != 0)
+        return -1;
+    struct problem p = {0};
+    if (record_import(db, embedded_fixtures[0].data, embedded_fixtures[0].size, NULL, NULL, &p,
+                      &err) != 0) {
+        fprintf(stderr, "import: %s %s\n", p.detail, err.message);
+        return -1;
+    }
+    return 0;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    db_close(db);
+    unlink(db_path);
+    char wal[64];
+    snprintf(wal, sizeof wal, "%s-wal", db_path);
+    unlink(wal);
+    snprintf(wal, sizeof wal, "%s-shm", db_path);
+    unlink(wal);
+    return 0;
+}
+
+static void api_cases(void **state) {
+    (void)state;
+    struct api_case *cases;
+    size_t count;
+    assert_int_equal(api_cases_load(api_cases_dir(), &cases, &count), 0);
+    assert_true(count > 40);
+    int failed = 0;
+    for (size_t i = 0; i < count; i++) {
+        struct call call;
+        run(&call, cases[i].target, &cases[i]);
+        char *why = api_case_check(&cases[i], call.res.status, call.res.content_type, call.body,
+                                   call.len, link_header(&call.res));
+        if (why) {
+            fprintf(stderr, "FAIL %s (%s): %s\n", cases[i].name, cases[i].target, why);
+            failed++;
+            free(why);
+        }
+        call_free(&call);
+    }
+    api_cases_free(cases, count);
+    assert_int_equal(failed, 0);
+}
+
+/* Walks every page of target at its limit: every item exactly once, in order. */
+static size_t walk(const char *first, int64_t *seen, size_t max) {
+    char target[8192];
+    snprintf(target, sizeof target, "%s", first);
+    size_t n = 0;
+    for (int pages = 0; pages < 100; pages++) {
+        json_t *doc = get_json(target, 200);
+        json_t *data = json_object_get(doc, "data");
+        for (size_t i = 0; i < json_array_size(data) && n < max; i++)
+            seen[n++] = json_integer_value(json_object_get(json_array_get(data, i), "id"));
+        json_t *next = json_object_get(json_object_get(doc, "links"), "next");
+        if (json_is_null(next)) {
+            json_decref(doc);
+            return n;
+        }
+        snprintf(target, sizeof target, "%s", json_string_value(next));
+        json_decref(doc);
+    }
+    fail_msg("no last page");
+    return n;
+}
+
+static void keyset_walks(void **state) {
+    (void)state;
+    int64_t seen[200];
+    size_t n = walk("/v1/interventions?limit=7", seen, 200);
+    json_t *fixtures = json_loadb(embedded_fixtures[0].data, embedded_fixtures[0].size, 0, NULL);
+    assert_int_equal(n, json_array_size(json_object_get(fixtures, "interventions")));
+    json_decref(fixtures);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < i; j++)
+            assert_true(seen[i] != seen[j]);
+    json_t *all = get_json("/v1/interventions?limit=500", 200);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(seen[i], json_integer_value(json_object_get(
+                                      json_array_get(json_object_get(all, "data"), i), "id")));
+    json_decref(all);
+    /* descending, and a text key: every organization exactly once */
+    json_t *orgs = get_json("/v1/organizations?limit=1", 200);
+    int64_t total = json_integer_value(json_object_get(json_object_get(orgs, "meta"), "total"));
+    json_decref(orgs);
+    assert_int_equal(walk("/v1/organizations?sort=-name&limit=6", seen, 200), (size_t)total);
+    assert_int_equal(walk("/v1/side-events?limit=1", seen, 200), 6);
+}
+
+/* The review plenary's interventions come in order of delivery, as the record gives. */
+static void record_facts(void **state) {
+    (void)state;
+    json_t *fixtures = json_loadb(embedded_fixtures[0].data, embedded_fixtures[0].size, 0, NULL);
+    json_t *list = json_object_get(fixtures, "interventions");
+    const char *slug = "asp20-day3-plenary-review";
+    json_t *doc = get_json("/v1/interventions?session=asp20-day3-plenary-review&limit=500", 200);
+    json_t *data = json_object_get(doc, "data");
+    int64_t want_pos = 1;
+    size_t k = 0;
+    for (size_t pos = 1; pos < 200; pos++) {
+        size_t i;
+        json_t *it;
+        json_array_foreach(list, i, it) {
+            if (strcmp(json_string_value(json_object_get(it, "session")), slug) == 0 &&
+                json_integer_value(json_object_get(it, "position")) == (json_int_t)pos) {
+                json_t *got = json_array_get(data, k++);
+                assert_non_null(got);
+                assert_int_equal(json_integer_value(json_object_get(got, "id")),
+                                 json_integer_value(json_object_get(it, "id")));
+                assert_int_equal(json_integer_value(json_object_get(got, "position")), want_pos++);
+                assert_string_equal(
+                    json_string_value(json_object_get(json_object_get(got, "session"), "slug")),
+                    slug);
+            }
+        }
+    }
+    assert_true(k > 0);
+    assert_int_equal(k, json_array_size(data));
+    json_decref(doc);
+    json_decref(fixtures);
+
+    doc = get_json("/v1/sessions?date=2021-12-08", 200);
+    data = json_object_get(doc, "data");
+    for (size_t i = 1; i < json_array_size(data); i++)
+        assert_true(json_integer_value(json_object_get(json_array_get(data, i), "position")) >
+                    json_integer_value(json_object_get(json_array_get(data, i - 1), "position")));
+    json_decref(doc);
+}
+
+static void fts_quoting(void **state) {
+    (void)state;
+    char out[256];
+    assert_int_equal(collection_fts_query("cooperation", out, sizeof out), 0);
+    assert_string_equal(out, "\"cooperation\"");
+    assert_int_equal(collection_fts_query(" a\"b  NEAR(x*) -y ", out, sizeof out), 0);
+    assert_string_equal(out, "\"a\"\"b\" \"NEAR(x*)\" \"-y\"");
+    assert_int_equal(collection_fts_query("   ", out, sizeof out), -1);
+    assert_int_equal(collection_fts_query("", out, sizeof out), -1);
+    assert_int_equal(collection_fts_query("abcdef", out, 6), -1);
+}
+
+/* Does a plan scan a table without an index? json_each and FTS are virtual tables. */
+static void assert_indexed(const char *what, const char *plan) {
+    const char *line = plan;
+    while (*line) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        char text[512];
+        snprintf(text, sizeof text, "%.*s", (int)len, line);
+        if (strncmp(text, "SCAN ", 5) == 0 && strstr(text, "USING") == NULL &&
+            strstr(text, "VIRTUAL TABLE") == NULL && strstr(text, "json_each") == NULL &&
+            strncmp(text, "SCAN CONSTANT", 13) != 0 &&
+            strncmp(text, "SCAN (subquery", 14) != 0)
+            fail_msg("%s: full scan: %s\nplan:\n%s", what, text, plan);
+        line = end ? end + 1 : line + len;
+    }
+}
+
+static void query_plans(void **state) {
+    (void)state;
+    static const enum record_type types[] = {
+        RECORD_ASSEMBLY, RECORD_TOPIC,   RECORD_ORGANIZATION, RECORD_PERSON,
+        RECORD_DOCUMENT, RECORD_SESSION, RECORD_INTERVENTION, RECORD_SIDE_EVENT};
+    char plan[65536];
+    for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
+        const struct db_collection *dc = db_read_collection(types[t]);
+        for (size_t f = 0; f <= 16; f++) {
+            if (f > 0 && f - 1 < DB_READ_MAX_FILTERS && dc->filters[f - 1].name == NULL)
+                break;
+            struct db_query q = {.coll = dc, .sort = &dc->sorts[0]};
+            if (f > 0) {
+                const struct db_filter *flt = &dc->filters[f - 1];
+                q.filter_mask = 1u << (f - 1);
+                q.filter[f - 1].is_text = flt->kind != FILTER_BOOL;
+                q.filter[f - 1].text = flt->kind == FILTER_DATE_BOUND ? "2021-12-08"
+                                       : flt->kind == FILTER_NAME      ? "Finland"
+                                       : flt->kind == FILTER_ENUM      ? "[\"state\"]"
+                                       : flt->kind == FILTER_DATE      ? "[\"2021-12-08\"]"
+                                       : flt->kind == FILTER_CODE      ? "[\"FI\"]"
+                                                                       : "[1]";
+                q.filter[f - 1].integer = 1;
+            }
+            assert_int_equal(db_read_explain(db, &q, plan, sizeof plan), 0);
+            char what[128];
+            snprintf(what, sizeof what, "%s %s", dc->table, f ? dc->filters[f - 1].name : "");
+            assert_indexed(what, plan);
+            /* the next page: the keyset seeks, it does not scan */
+            q.after = 1;
+            q.after_id = 1;
+            for (size_t k = 0; k < q.sort->key_count; k++)
+                q.after_keys[k] = (struct db_value){q.sort->key_is_text[k], 1, "a"};
+            assert_int_equal(db_read_explain(db, &q, plan, sizeof plan), 0);
+            assert_indexed(what, plan);
+        }
+        struct db_query q = {.coll = dc, .sort = &dc->sorts[0], .match = "\"court\""};
+        assert_int_equal(db_read_explain(db, &q, plan, sizeof plan), 0);
+        assert_indexed(dc->table, plan);
+    }
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(fts_quoting),
+        cmocka_unit_test(api_cases),
+        cmocka_unit_test(keyset_walks),
+        cmocka_unit_test(record_facts),
+        cmocka_unit_test(query_plans),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
