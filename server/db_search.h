@@ -1,0 +1,46 @@
+/* db_search.h: the SQL side of /v1/search — one ranked query across every type's FTS5 table,
+ * then each hit's compact reference and highlighted snippet. Callers hand in a safe FTS5
+ * match expression (res_search.c builds it) and get plain C strings back: no SQL, no json_t. */
+#ifndef PLENARY_DB_SEARCH_H
+#define PLENARY_DB_SEARCH_H
+
+#include "db.h"
+#include "record.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The bytes the snippet puts around each match, in place of <mark> and </mark>: control
+ * characters, so that res_search.c can HTML-escape the record text and still tell the
+ * highlights apart from a literal "<mark>" written in the record. */
+#define DB_SEARCH_OPEN '\x01'
+#define DB_SEARCH_CLOSE '\x02'
+
+/* One hit: its type and id, then (filled by db_search_page) its compact reference's fields
+ * and its snippet. Strings are malloc'd (NULL where the type has no such field) and freed by
+ * db_search_hits_free. */
+struct db_search_hit {
+    enum record_type type; /* the resource type */
+    int64_t id;            /* its id */
+    char *slug;            /* slug, or NULL (interventions) */
+    char *name;            /* name, title, or an intervention's label */
+    char *kind;            /* kind (organizations, sessions, documents), or NULL */
+    char *honorific;       /* people's honorific, or NULL */
+    char *snippet;         /* ~12 tokens with matches between DB_SEARCH_OPEN and _CLOSE */
+};
+
+/* Reads hits offset .. offset+limit-1 of match over the types in type_mask (bit
+ * 1u << enum record_type), ranked by bm25 (best first; ties by type then id, so the order is
+ * total and offset paging visits every hit once), with their references and snippets.
+ * `hits` has room for limit entries; *count gets how many were filled. Returns 0, or -1 with
+ * err filled (an FTS5 syntax error included: callers quote every term so it cannot occur). */
+int db_search_page(struct db *db, const char *match, unsigned type_mask, size_t limit,
+                   int64_t offset, struct db_search_hit *hits, size_t *count, struct db_error *err);
+
+/* Counts every hit of match over the types in type_mask. Returns the count, or -1. */
+int64_t db_search_count(struct db *db, const char *match, unsigned type_mask, struct db_error *err);
+
+/* Frees the strings of count hits (not the array). */
+void db_search_hits_free(struct db_search_hit *hits, size_t count);
+
+#endif

@@ -1,0 +1,468 @@
+/* res_search.c: GET /v1/search — full-text search across every type of the record.
+ * Validates q, type, limit and cursor; turns q into an FTS5 expression in which every term
+ * is a quoted phrase (so no input is FTS5 syntax) and the last term a prefix (type-ahead);
+ * shapes the hits, with their snippets HTML-escaped around <mark>, into a collection
+ * envelope. The SQL is in db_search.c. */
+#include "db_search.h"
+#include "resources.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Longest q accepted, in bytes: a search box query, not a document. Longer answers 400. */
+#define SEARCH_MAX_Q 256
+/* Most terms one q may hold; every term is one FTS5 phrase. */
+#define SEARCH_MAX_TERMS 16
+/* Default page of search hits: a type-ahead list is short. */
+#define SEARCH_DEFAULT_LIMIT 20
+
+/* The types, in enum record_type order, as `type=` and the hits name them. */
+static const char *const type_names[RECORD_TYPE_COUNT] = {
+    [RECORD_ASSEMBLY] = "assembly",         [RECORD_TOPIC] = "topic",
+    [RECORD_ORGANIZATION] = "organization", [RECORD_PERSON] = "person",
+    [RECORD_DOCUMENT] = "document",         [RECORD_SESSION] = "session",
+    [RECORD_INTERVENTION] = "intervention", [RECORD_SIDE_EVENT] = "side_event",
+};
+#define ALL_TYPES ((1u << RECORD_TYPE_COUNT) - 1u)
+#define TYPE_LIST                                                                                  \
+    "assembly, session, intervention, organization, person, side_event, document, topic"
+
+/* Is s valid UTF-8 (no overlongs, no surrogates)? */
+static int utf8_valid(const unsigned char *s) {
+    while (*s) {
+        if (s[0] < 0x80) {
+            s++;
+        } else if ((s[0] & 0xE0) == 0xC0) {
+            if (s[0] < 0xC2 || (s[1] & 0xC0) != 0x80)
+                return 0;
+            s += 2;
+        } else if ((s[0] & 0xF0) == 0xE0) {
+            if ((s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[0] == 0xE0 && s[1] < 0xA0) ||
+                (s[0] == 0xED && s[1] >= 0xA0))
+                return 0;
+            s += 3;
+        } else if ((s[0] & 0xF8) == 0xF0) {
+            if (s[0] > 0xF4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 ||
+                (s[3] & 0xC0) != 0x80 || (s[0] == 0xF0 && s[1] < 0x90) ||
+                (s[0] == 0xF4 && s[1] >= 0x90))
+                return 0;
+            s += 4;
+        } else {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int is_space(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/* Builds the FTS5 expression of q into out (size: at least 3 * strlen(q) + 4 * terms + 1):
+ * each whitespace-separated term becomes a quoted phrase with its quotes doubled; a term
+ * without a letter, digit or non-ASCII character holds no token and is dropped; the last
+ * term is a prefix query unless q ends in whitespace (the word is finished) or the term is
+ * one character long. Returns the number of terms, or -1 when there are more than
+ * SEARCH_MAX_TERMS. */
+static int build_match(const char *q, char *out, size_t size) {
+    size_t o = 0;
+    int terms = 0;
+    const char *p = q;
+    out[0] = '\0';
+    while (*p) {
+        while (is_space(*p))
+            p++;
+        if (!*p)
+            break;
+        const char *start = p;
+        while (*p && !is_space(*p))
+            p++;
+        int has_token = 0;
+        for (const char *c = start; c < p; c++)
+            if (isalnum((unsigned char)*c) || (unsigned char)*c >= 0x80)
+                has_token = 1;
+        if (!has_token)
+            continue;
+        if (++terms > SEARCH_MAX_TERMS)
+            return -1;
+        if (o + 2 * (size_t)(p - start) + 5 >= size)
+            return -1;
+        if (o > 0)
+            out[o++] = ' ';
+        out[o++] = '"';
+        for (const char *c = start; c < p; c++) {
+            if (*c == '"')
+                out[o++] = '"';
+            out[o++] = *c;
+        }
+        out[o++] = '"';
+        out[o] = '\0';
+        size_t chars = 0; /* code points: a one-letter prefix matches nearly everything */
+        for (const char *c = start; c < p; c++)
+            chars += ((unsigned char)*c & 0xC0) != 0x80;
+        if (!*p && chars >= 2) /* q ends in this term: type-ahead */
+            out[o++] = '*', out[o] = '\0';
+    }
+    return terms;
+}
+
+/* The cursor's hash binds an offset to one match expression and type set. The key is a
+ * constant: the hash is there to reject cursors of another query or typed by hand, not to
+ * keep secrets (an offset reveals nothing). */
+static uint64_t cursor_hash(const char *match, unsigned mask) {
+    static const unsigned char key[crypto_shorthash_KEYBYTES] = "plenary-search-1";
+    size_t n = strlen(match);
+    unsigned char *msg = malloc(n + 5);
+    if (msg == NULL)
+        return 0;
+    memcpy(msg, match, n);
+    msg[n] = (unsigned char)(mask & 0xFF);
+    msg[n + 1] = (unsigned char)(mask >> 8 & 0xFF);
+    msg[n + 2] = msg[n + 3] = msg[n + 4] = 0;
+    unsigned char out[crypto_shorthash_BYTES];
+    crypto_shorthash(out, msg, n + 5, key);
+    free(msg);
+    uint64_t h = 0;
+    for (size_t i = 0; i < sizeof out; i++)
+        h = h << 8 | out[i];
+    return h;
+}
+
+/* Cursor text: "o<offset>h<16 hex digits>". */
+static void cursor_make(char *buf, size_t size, int64_t offset, uint64_t hash) {
+    snprintf(buf, size, "o%" PRId64 "h%016" PRIx64, offset, hash);
+}
+
+/* Parses a cursor made by cursor_make for the same hash. Returns 0 with *offset, or -1. */
+static int cursor_parse(const char *s, uint64_t hash, int64_t *offset) {
+    if (s[0] != 'o' || !isdigit((unsigned char)s[1]))
+        return -1;
+    int64_t v = 0;
+    const char *p = s + 1;
+    for (; isdigit((unsigned char)*p); p++) {
+        if (v > (INT64_MAX - 9) / 10)
+            return -1;
+        v = v * 10 + (*p - '0');
+    }
+    char want[64];
+    cursor_make(want, sizeof want, v, hash);
+    if (strcmp(s, want) != 0) /* also rejects leading zeros and any trailing byte */
+        return -1;
+    *offset = v;
+    return 0;
+}
+
+/* Appends s percent-encoded (RFC 3986 unreserved kept) to the dynamic string. */
+static int url_append(char **buf, size_t *len, size_t *cap, const char *s, int encode) {
+    static const char hex[] = "0123456789ABCDEF";
+    size_t need = strlen(s) * 3 + 1;
+    if (*len + need > *cap) {
+        size_t ncap = (*len + need) * 2;
+        char *grown = realloc(*buf, ncap);
+        if (grown == NULL)
+            return -1;
+        *buf = grown;
+        *cap = ncap;
+    }
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (!encode || isalnum(*p) || *p == '-' || *p == '_' || *p == '.' || *p == '~') {
+            (*buf)[(*len)++] = (char)*p;
+        } else {
+            (*buf)[(*len)++] = '%';
+            (*buf)[(*len)++] = hex[*p >> 4];
+            (*buf)[(*len)++] = hex[*p & 15];
+        }
+    }
+    (*buf)[*len] = '\0';
+    return 0;
+}
+
+/* "/v1/search?q=..&type=..&limit=..[&cursor=..][&pretty]" (malloc'd), or NULL. */
+static char *search_link(const struct request *req, const char *q, const char *type, size_t limit,
+                         const char *cursor) {
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    char num[32];
+    snprintf(num, sizeof num, "%zu", limit);
+    const char *pretty = request_param(req, "pretty");
+    if (url_append(&buf, &len, &cap, "/v1/search?q=", 0) != 0 ||
+        url_append(&buf, &len, &cap, q, 1) != 0)
+        goto fail;
+    if (type != NULL && (url_append(&buf, &len, &cap, "&type=", 0) != 0 ||
+                         url_append(&buf, &len, &cap, type, 1) != 0))
+        goto fail;
+    if (url_append(&buf, &len, &cap, "&limit=", 0) != 0 ||
+        url_append(&buf, &len, &cap, num, 0) != 0)
+        goto fail;
+    if (cursor != NULL && (url_append(&buf, &len, &cap, "&cursor=", 0) != 0 ||
+                           url_append(&buf, &len, &cap, cursor, 1) != 0))
+        goto fail;
+    if (pretty != NULL && (url_append(&buf, &len, &cap, *pretty ? "&pretty=" : "&pretty", 0) != 0 ||
+                           url_append(&buf, &len, &cap, pretty, 1) != 0))
+        goto fail;
+    return buf;
+fail:
+    free(buf);
+    return NULL;
+}
+
+/* The snippet as an HTML fragment: record text escaped (& < > " '), the match markers of
+ * db_search.h turned into balanced <mark> and </mark>. Returns a malloc'd string or NULL. */
+static char *snippet_html(const char *raw) {
+    size_t n = strlen(raw);
+    char *out = malloc(n * 7 + 8); /* the longest expansion is "</mark>" for one byte */
+    if (out == NULL)
+        return NULL;
+    size_t o = 0;
+    int open = 0;
+    for (const char *p = raw; *p; p++) {
+        const char *rep = NULL;
+        switch (*p) {
+        case '&':
+            rep = "&amp;";
+            break;
+        case '<':
+            rep = "&lt;";
+            break;
+        case '>':
+            rep = "&gt;";
+            break;
+        case '"':
+            rep = "&quot;";
+            break;
+        case '\'':
+            rep = "&#39;";
+            break;
+        case DB_SEARCH_OPEN:
+            rep = open ? "" : "<mark>";
+            open = 1;
+            break;
+        case DB_SEARCH_CLOSE:
+            rep = open ? "</mark>" : "";
+            open = 0;
+            break;
+        default:
+            break;
+        }
+        if (rep == NULL) {
+            out[o++] = *p;
+        } else {
+            size_t r = strlen(rep);
+            memcpy(out + o, rep, r);
+            o += r;
+        }
+    }
+    if (open) {
+        memcpy(out + o, "</mark>", 7);
+        o += 7;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* A json string, or "" when the text is not valid UTF-8 (never a failure of the answer). */
+static json_t *text_or_empty(const char *s) {
+    json_t *v = json_string(s ? s : "");
+    return v ? v : json_string("");
+}
+
+/* One hit as {"type", "ref": {id, slug?, name, kind?, honorific?}, "snippet"}. */
+static json_t *hit_json(const struct db_search_hit *h) {
+    json_t *ref = json_object();
+    json_t *hit = json_object();
+    if (ref == NULL || hit == NULL)
+        goto fail;
+    int bad = json_object_set_new(ref, "id", json_integer(h->id));
+    if (h->type != RECORD_INTERVENTION)
+        bad |= json_object_set_new(ref, "slug", text_or_empty(h->slug));
+    bad |= json_object_set_new(ref, "name", text_or_empty(h->name));
+    if (h->type == RECORD_ORGANIZATION || h->type == RECORD_SESSION || h->type == RECORD_DOCUMENT)
+        bad |= json_object_set_new(ref, "kind", text_or_empty(h->kind));
+    if (h->type == RECORD_PERSON)
+        bad |= json_object_set_new(ref, "honorific",
+                                   h->honorific ? text_or_empty(h->honorific) : json_null());
+    char *snippet = snippet_html(h->snippet ? h->snippet : "");
+    if (snippet == NULL)
+        goto fail;
+    bad |= json_object_set_new(hit, "type", json_string(type_names[h->type]));
+    bad |= json_object_set_new(hit, "ref", ref);
+    ref = NULL;
+    bad |= json_object_set_new(hit, "snippet", text_or_empty(snippet));
+    free(snippet);
+    if (bad)
+        goto fail;
+    return hit;
+fail:
+    json_decref(ref);
+    json_decref(hit);
+    return NULL;
+}
+
+/* Reads `type`: a comma list of type names into a mask. Returns 0, or the problem's status. */
+static int parse_types(const char *value, struct response *res, unsigned *mask) {
+    *mask = 0;
+    const char *p = value;
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        int found = -1;
+        for (int t = 0; t < RECORD_TYPE_COUNT; t++)
+            if (strlen(type_names[t]) == n && strncmp(type_names[t], p, n) == 0)
+                found = t;
+        if (found < 0)
+            return problem_parameter(&res->problem, "type",
+                                     "type must be a comma-separated list of: " TYPE_LIST);
+        *mask |= 1u << found;
+        if (comma == NULL)
+            return 0;
+        p = comma + 1;
+    }
+}
+
+/* Reads `limit`: digits only, 1 to MAX_LIMIT. Returns 0, or the problem's status. */
+static int parse_limit(const char *value, struct response *res, size_t *limit) {
+    *limit = SEARCH_DEFAULT_LIMIT;
+    if (value == NULL)
+        return 0;
+    size_t v = 0;
+    size_t digits = strlen(value);
+    int ok = digits >= 1 && digits <= 3;
+    for (const char *p = value; ok && *p; p++) {
+        ok = isdigit((unsigned char)*p);
+        v = v * 10 + (size_t)(*p - '0');
+    }
+    if (!ok || v < 1 || v > MAX_LIMIT)
+        return problem_parameter(&res->problem, "limit", "limit must be an integer from 1 to %d",
+                                 MAX_LIMIT);
+    *limit = v;
+    return 0;
+}
+
+int res_search(struct request *req, struct response *res) {
+    static const char *const allowed[] = {"q", "type", "limit", "cursor", NULL};
+    int status = request_check_params(req, res, allowed);
+    if (status != 0)
+        return status;
+    if (request_pretty(req, res) < 0)
+        return problem_status(res->problem.kind);
+
+    const char *q = request_param(req, "q");
+    const char *type = request_param(req, "type");
+    const char *cursor = request_param(req, "cursor");
+    if (q == NULL)
+        return problem_parameter(&res->problem, "q", "q is required: the text to search for");
+    size_t qlen = strlen(q);
+    size_t blank = 0;
+    while (blank < qlen && is_space(q[blank]))
+        blank++;
+    if (blank == qlen)
+        return problem_parameter(&res->problem, "q",
+                                 "q must not be blank: give the text to "
+                                 "search for");
+    if (qlen > SEARCH_MAX_Q)
+        return problem_parameter(&res->problem, "q", "q must be at most %d bytes", SEARCH_MAX_Q);
+    if (!utf8_valid((const unsigned char *)q))
+        return problem_parameter(&res->problem, "q", "q must be UTF-8 text");
+    char match[SEARCH_MAX_Q * 2 + SEARCH_MAX_TERMS * 4 + 8];
+    int terms = build_match(q, match, sizeof match);
+    if (terms < 0)
+        return problem_parameter(&res->problem, "q", "q may hold at most %d words",
+                                 SEARCH_MAX_TERMS);
+    if (terms == 0)
+        return problem_parameter(&res->problem, "q", "q must contain a word: a letter or a digit");
+
+    unsigned mask = ALL_TYPES;
+    if (type != NULL && (status = parse_types(type, res, &mask)) != 0)
+        return status;
+    size_t limit;
+    if ((status = parse_limit(request_param(req, "limit"), res, &limit)) != 0)
+        return status;
+    uint64_t hash = cursor_hash(match, mask);
+    int64_t offset = 0;
+    if (cursor != NULL && cursor_parse(cursor, hash, &offset) != 0)
+        return problem_parameter(&res->problem, "cursor",
+                                 "cursor is not one this search gave: take it from links.next "
+                                 "of the same q and type");
+
+    /* one hit more than the page tells whether a next page exists */
+    struct db_search_hit *hits = calloc(limit + 1, sizeof *hits);
+    if (hits == NULL)
+        return response_problem(res, PROBLEM_INTERNAL, "out of memory");
+    size_t count = 0;
+    struct db_error err = {0};
+    json_t *doc = NULL;
+    char *self = NULL, *next = NULL;
+    int64_t total = db_search_count(req->db, match, mask, &err);
+    if (total < 0 ||
+        db_search_page(req->db, match, mask, limit + 1, offset, hits, &count, &err) != 0) {
+        fprintf(stderr, "plenary: search: %s\n", err.message);
+        free(hits);
+        return response_problem(res, PROBLEM_INTERNAL, "the search could not be run");
+    }
+    int more = count > limit;
+    size_t shown = more ? limit : count;
+
+    json_t *data = json_array();
+    doc = json_object();
+    if (data == NULL || doc == NULL) {
+        json_decref(data);
+        goto oom;
+    }
+    json_object_set_new(doc, "data", data);
+    for (size_t i = 0; i < shown; i++) {
+        if (hits[i].name == NULL)
+            continue; /* deleted between the ranking and the read */
+        json_t *hit = hit_json(&hits[i]);
+        if (hit == NULL || json_array_append_new(data, hit) != 0)
+            goto oom;
+    }
+    self = search_link(req, q, type, limit, cursor);
+    if (self == NULL)
+        goto oom;
+    if (more) {
+        char c[64];
+        cursor_make(c, sizeof c, offset + (int64_t)limit, hash);
+        next = search_link(req, q, type, limit, c);
+        if (next == NULL)
+            goto oom;
+    }
+    if (json_object_set_new(
+            doc, "meta",
+            json_pack("{s:I,s:I}", "total", (json_int_t)total, "limit", (json_int_t)limit)) != 0 ||
+        json_object_set_new(doc, "links",
+                            json_pack("{s:s,s:o}", "self", self, "next",
+                                      next ? json_string(next) : json_null())) != 0)
+        goto oom; /* json_object_set_new releases a value it cannot add; NULL is refused */
+    if (next != NULL) {
+        size_t n = strlen(next) + 16;
+        char *link = malloc(n);
+        if (link == NULL)
+            goto oom;
+        snprintf(link, n, "<%s>; rel=\"next\"", next);
+        int added = response_header_add(res, "Link", link);
+        free(link);
+        if (added != 0)
+            goto oom;
+    }
+    db_search_hits_free(hits, count);
+    free(hits);
+    free(self);
+    free(next);
+    /* an intervention's text and label carry its speaker's, organization's and session's */
+    if (mask & 1u << RECORD_INTERVENTION)
+        mask |= 1u << RECORD_PERSON | 1u << RECORD_ORGANIZATION | 1u << RECORD_SESSION;
+    res->depends = mask;
+    return response_json_value(req, res, 200, doc);
+oom:
+    db_search_hits_free(hits, count);
+    free(hits);
+    free(self);
+    free(next);
+    json_decref(doc);
+    return response_problem(res, PROBLEM_INTERNAL, "out of memory");
+}

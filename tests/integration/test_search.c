@@ -1,0 +1,262 @@
+/* test_search.c: /v1/search against the real daemon and the fixtures — highlighted hits of
+ * several types, diacritics folded, prefix type-ahead, type restriction, strict parameters,
+ * adversarial q never a 500, and paging that visits every hit exactly once. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct daemon d;
+
+static int setup(void **state) {
+    (void)state;
+    return daemon_start(&d, 1, NULL);
+}
+
+static int teardown(void **state) {
+    (void)state;
+    return daemon_stop(&d) == 0 ? 0 : -1;
+}
+
+/* GETs path, checks the status, returns the JSON body (caller decrefs). */
+static json_t *get_json(const char *path, long status) {
+    struct reply r;
+    assert_int_equal(http_get(&d, path, &r), 0);
+    if (r.status != status)
+        fail_msg("%s: status %ld, want %ld: %s", path, r.status, status, r.body);
+    json_t *doc = json_loads(r.body, 0, NULL);
+    reply_free(&r);
+    assert_non_null(doc);
+    return doc;
+}
+
+/* Does some hit of doc have this type (and, when name is not NULL, this ref name)? */
+static int has_hit(const json_t *doc, const char *type, const char *name) {
+    size_t i;
+    const json_t *hit;
+    json_array_foreach(json_object_get(doc, "data"), i, hit) {
+        if (strcmp(json_string_value(json_object_get(hit, "type")), type) != 0)
+            continue;
+        const char *n = json_string_value(json_object_get(json_object_get(hit, "ref"), "name"));
+        if (name == NULL || (n != NULL && strcmp(n, name) == 0))
+            return 1;
+    }
+    return 0;
+}
+
+static void cooperation_finds_interventions_and_sessions(void **state) {
+    (void)state;
+    json_t *doc = get_json("/v1/search?q=cooperation&limit=500", 200);
+    assert_true(has_hit(doc, "intervention", NULL));
+    assert_true(has_hit(doc, "session", NULL));
+    size_t i;
+    const json_t *hit;
+    json_array_foreach(json_object_get(doc, "data"), i, hit) {
+        const char *snippet = json_string_value(json_object_get(hit, "snippet"));
+        assert_non_null(snippet);
+        assert_non_null(strstr(snippet, "<mark>"));
+        assert_non_null(strstr(snippet, "</mark>"));
+        const json_t *ref = json_object_get(hit, "ref");
+        assert_true(json_is_integer(json_object_get(ref, "id")));
+        assert_true(json_is_string(json_object_get(ref, "name")));
+    }
+    const json_t *meta = json_object_get(doc, "meta");
+    assert_int_equal(json_integer_value(json_object_get(meta, "total")),
+                     json_array_size(json_object_get(doc, "data")));
+    assert_int_equal(json_integer_value(json_object_get(meta, "limit")), 500);
+    assert_true(json_is_null(json_object_get(json_object_get(doc, "links"), "next")));
+    json_decref(doc);
+}
+
+static void diacritics_are_folded(void **state) {
+    (void)state;
+    json_t *doc = get_json("/v1/search?q=Gueye", 200);
+    assert_true(has_hit(doc, "person", "Momar Guèye"));
+    json_decref(doc);
+    doc = get_json("/v1/search?q=hofmanski&type=person", 200);
+    assert_true(has_hit(doc, "person", "Piotr Hofmański"));
+    json_decref(doc);
+}
+
+static void prefix_for_type_ahead(void **state) {
+    (void)state;
+    json_t *doc = get_json("/v1/search?q=coop&type=topic", 200);
+    assert_true(has_hit(doc, "topic", "Cooperation"));
+    const json_t *hit = json_array_get(json_object_get(doc, "data"), 0);
+    assert_non_null(
+        strstr(json_string_value(json_object_get(hit, "snippet")), "<mark>Cooperation</mark>"));
+    json_decref(doc);
+}
+
+static void type_restricts(void **state) {
+    (void)state;
+    json_t *doc = get_json("/v1/search?q=cooperation&type=person,session&limit=500", 200);
+    size_t i;
+    const json_t *hit;
+    assert_true(json_array_size(json_object_get(doc, "data")) > 0);
+    json_array_foreach(json_object_get(doc, "data"), i, hit) {
+        const char *t = json_string_value(json_object_get(hit, "type"));
+        assert_true(strcmp(t, "person") == 0 || strcmp(t, "session") == 0);
+    }
+    json_decref(doc);
+    doc = get_json("/v1/search?q=gueye&type=person", 200);
+    hit = json_array_get(json_object_get(doc, "data"), 0);
+    const json_t *ref = json_object_get(hit, "ref");
+    assert_string_equal(json_string_value(json_object_get(ref, "slug")), "momar-gueye");
+    assert_non_null(json_object_get(ref, "honorific"));
+    json_decref(doc);
+}
+
+/* Each bad request answers 400 naming the parameter. */
+static void bad_parameters(void **state) {
+    (void)state;
+    static const struct {
+        const char *path;
+        const char *parameter;
+    } cases[] = {
+        {"/v1/search", "q"},
+        {"/v1/search?q=", "q"},
+        {"/v1/search?q=%20%20", "q"},
+        {"/v1/search?q=x&type=people", "type"},
+        {"/v1/search?q=x&type=", "type"},
+        {"/v1/search?q=x&type=person,", "type"},
+        {"/v1/search?q=x&limit=0", "limit"},
+        {"/v1/search?q=x&limit=501", "limit"},
+        {"/v1/search?q=x&limit=ten", "limit"},
+        {"/v1/search?q=x&cursor=abc", "cursor"},
+        {"/v1/search?q=x&cursor=o0h0000000000000000", "cursor"},
+        {"/v1/search?q=x&sort=name", "sort"},
+        {"/v1/search?q=x&q=y", "q"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *doc = get_json(cases[i].path, 400);
+        const json_t *err = json_array_get(json_object_get(doc, "errors"), 0);
+        const char *where = json_string_value(json_object_get(err, "parameter"));
+        if (where == NULL || strcmp(where, cases[i].parameter) != 0)
+            fail_msg("%s: names %s, want %s", cases[i].path, where ? where : "nothing",
+                     cases[i].parameter);
+        json_decref(doc);
+    }
+}
+
+/* Whatever q holds, the answer is 200 or 400, with a JSON body. */
+static void adversarial_q_never_fails(void **state) {
+    (void)state;
+    static const char *const qs[] = {
+        "%22",
+        "*",
+        "(",
+        ")",
+        "NEAR",
+        "NEAR(a%20b)",
+        "-",
+        "-cooperation",
+        "AND",
+        "a%20AND%20b",
+        "a%20OR",
+        "NOT",
+        "col:x",
+        "title:cooperation",
+        "%5Ex",
+        "%22a%22*",
+        "a*b",
+        "%7B%7D",
+        "C%C3%B4te%20d%E2%80%99Ivoire",
+        "%E2%80%94",
+        "%F0%9F%98%80",
+        "%FF%FE",
+        "%C3",
+        "%2B",
+        "%27%3B%20DROP%20TABLE%20people%3B--",
+        "%5C",
+        "%00x",
+    };
+    char path[4096];
+    for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
+        snprintf(path, sizeof path, "/v1/search?q=%s", qs[i]);
+        struct reply r;
+        assert_int_equal(http_get(&d, path, &r), 0);
+        if (r.status != 200 && r.status != 400)
+            fail_msg("%s: status %ld: %s", path, r.status, r.body);
+        json_t *doc = json_loads(r.body, 0, NULL);
+        assert_non_null(doc);
+        json_decref(doc);
+        reply_free(&r);
+    }
+    /* a 1000-character q */
+    size_t n = (size_t)snprintf(path, sizeof path, "/v1/search?q=");
+    for (int i = 0; i < 1000; i++)
+        path[n++] = i % 7 == 6 ? '+' : 'a';
+    path[n] = '\0';
+    struct reply r;
+    assert_int_equal(http_get(&d, path, &r), 0);
+    assert_true(r.status == 200 || r.status == 400);
+    reply_free(&r);
+    /* q with characters that HTML and JSON care about comes back escaped */
+    json_t *doc = get_json("/v1/search?q=%3Cscript%3Ecooperation&type=topic", 200);
+    json_decref(doc);
+}
+
+/* Walks "coop" in pages of 3 following links.next; every hit of the one-page answer is seen
+ * once, in the same order, and every page but the last sends a Link header. */
+static void paging_walks_every_hit_once(void **state) {
+    (void)state;
+    json_t *all = get_json("/v1/search?q=coop&limit=500", 200);
+    const json_t *want = json_object_get(all, "data");
+    assert_true(json_array_size(want) > 3);
+    char path[1024] = "/v1/search?q=coop&limit=3";
+    size_t seen = 0;
+    for (int pages = 0; pages < 1000; pages++) {
+        struct reply r;
+        assert_int_equal(http_get(&d, path, &r), 0);
+        assert_int_equal(r.status, 200);
+        json_t *doc = json_loads(r.body, 0, NULL);
+        assert_non_null(doc);
+        size_t i;
+        const json_t *hit;
+        json_array_foreach(json_object_get(doc, "data"), i, hit) {
+            const json_t *w = json_array_get(want, seen++);
+            assert_non_null(w);
+            assert_true(json_equal(json_object_get(hit, "ref"), json_object_get(w, "ref")));
+            assert_true(json_equal(json_object_get(hit, "type"), json_object_get(w, "type")));
+        }
+        const json_t *next = json_object_get(json_object_get(doc, "links"), "next");
+        char link[1100];
+        const char *header = reply_header(&r, "Link", link, sizeof link);
+        reply_free(&r);
+        if (json_is_null(next)) {
+            assert_null(header);
+            json_decref(doc);
+            break;
+        }
+        assert_non_null(header);
+        assert_non_null(strstr(header, json_string_value(next)));
+        assert_non_null(strstr(header, "rel=\"next\""));
+        snprintf(path, sizeof path, "%s", json_string_value(next));
+        json_decref(doc);
+    }
+    assert_int_equal(seen, json_array_size(want));
+    json_decref(all);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(cooperation_finds_interventions_and_sessions),
+        cmocka_unit_test(diacritics_are_folded),
+        cmocka_unit_test(prefix_for_type_ahead),
+        cmocka_unit_test(type_restricts),
+        cmocka_unit_test(bad_parameters),
+        cmocka_unit_test(adversarial_q_never_fails),
+        cmocka_unit_test(paging_walks_every_hit_once),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

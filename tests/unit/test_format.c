@@ -1,0 +1,317 @@
+/* test_format.c: CSV (quoting, CRLF, flattening of references and lists, the header of an
+ * empty page) and iCalendar (folding at 75 octets without splitting UTF-8, escaping, stable
+ * UIDs, all-day dates, hosts) from JSON items. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "format.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+static json_t *parse(const char *text) {
+    json_error_t err;
+    json_t *v = json_loads(text, 0, &err);
+    if (v == NULL)
+        fail_msg("bad test JSON: %s", err.text);
+    return v;
+}
+
+static char *csv_of(const char *items_json, const char *const columns[]) {
+    json_t *items = parse(items_json);
+    size_t len = 0;
+    char *out = format_csv(items, columns, &len);
+    json_decref(items);
+    assert_non_null(out);
+    assert_int_equal(len, strlen(out));
+    return out;
+}
+
+static void csv_empty_page_has_header(void **state) {
+    (void)state;
+    const char *const cols[] = {"id", "session", "speaker", "summary", "topics", NULL};
+    char *out = csv_of("[]", cols);
+    assert_string_equal(out, "id,session_id,session_name,speaker_id,speaker_name,summary,"
+                             "topics\r\n");
+    free(out);
+}
+
+static void csv_quotes_and_crlf(void **state) {
+    (void)state;
+    const char *const cols[] = {"id", "summary", NULL};
+    char *out = csv_of("[{\"id\": 1, \"summary\": \"plain\"},"
+                       " {\"id\": 2, \"summary\": \"a, b\"},"
+                       " {\"id\": 3, \"summary\": \"say \\\"hi\\\"\"},"
+                       " {\"id\": 4, \"summary\": \"two\\nlines\"},"
+                       " {\"id\": 5, \"summary\": \"cr\\rhere\"}]",
+                       cols);
+    assert_string_equal(out, "id,summary\r\n"
+                             "1,plain\r\n"
+                             "2,\"a, b\"\r\n"
+                             "3,\"say \"\"hi\"\"\"\r\n"
+                             "4,\"two\nlines\"\r\n"
+                             "5,\"cr\rhere\"\r\n");
+    free(out);
+}
+
+static void csv_flattens_references_and_lists(void **state) {
+    (void)state;
+    const char *const cols[] = {"id",           "session",      "segment", "speaker",
+                                "organization", "on_behalf_of", "topics",  "coalition_member",
+                                "position",     "role",         NULL};
+    char *out = csv_of(
+        "[{\"id\": 9, \"session\": {\"id\": 3, \"slug\": \"s\", \"name\": \"Plenary, day 1\"},"
+        "  \"segment\": null, \"speaker\": null,"
+        "  \"organization\": {\"id\": 7, \"slug\": \"cote-d-ivoire\", \"name\": \"Côte d’Ivoire\","
+        "                    \"kind\": \"state\"},"
+        "  \"on_behalf_of\": [{\"id\": 1, \"name\": \"African Group\"}, {\"id\": 2, \"name\": "
+        "\"EU\"}],"
+        "  \"topics\": [], \"coalition_member\": true, \"position\": 4, \"role\": null}]",
+        cols);
+    assert_string_equal(out, "id,session_id,session_name,segment_id,segment_name,speaker_id,"
+                             "speaker_name,organization_id,organization_name,on_behalf_of,"
+                             "topics,coalition_member,position,role\r\n"
+                             "9,3,\"Plenary, day 1\",,,,,7,Côte d’Ivoire,African Group; EU,,"
+                             "true,4,\r\n");
+    free(out);
+}
+
+/* One convention: columns are plain field names and the renderer knows the contract's
+ * reference fields; a suffixed name ("session@ref") or a flattened one is not a reference. */
+static void csv_reference_columns_are_the_contract_s(void **state) {
+    (void)state;
+    static const char *const refs[] = {"assembly",     "session", "segment", "speaker",
+                                       "organization", "author",  "parent",  NULL};
+    for (size_t i = 0; refs[i] != NULL; i++)
+        assert_int_equal(format_csv_is_ref(refs[i]), 1);
+    static const char *const plain[] = {"id",
+                                        "on_behalf_of",
+                                        "hosts",
+                                        "affiliations",
+                                        "topics",
+                                        "documents",
+                                        "session@ref",
+                                        "session_id",
+                                        "",
+                                        NULL};
+    for (size_t i = 0; plain[i] != NULL; i++)
+        assert_int_equal(format_csv_is_ref(plain[i]), 0);
+    const char *const cols[] = {"assembly", "author", "parent", NULL};
+    char *out = csv_of("[{\"assembly\": {\"id\": 1, \"slug\": \"asp20\", \"name\": \"ASP20\"},"
+                       "  \"author\": null, \"parent\": {\"id\": 2, \"name\": \"Court\"}}]",
+                       cols);
+    assert_string_equal(out, "assembly_id,assembly_name,author_id,author_name,parent_id,"
+                             "parent_name\r\n1,ASP20,,,2,Court\r\n");
+    free(out);
+}
+
+static void csv_flattens_hosts_affiliations_segments(void **state) {
+    (void)state;
+    const char *const cols[] = {"hosts", "affiliations", "segments", "missing", NULL};
+    char *out = csv_of(
+        "[{\"hosts\": [{\"organization\": {\"id\": 1, \"name\": \"Finland\"}, \"role\": \"host\"},"
+        "              {\"organization\": {\"id\": 2, \"name\": \"Sierra Leone\"},"
+        "               \"role\": \"co_host\"}],"
+        "  \"affiliations\": [{\"organization\": {\"id\": 5, \"name\": \"Registry\"},"
+        "                      \"title\": \"Officer\"}],"
+        "  \"segments\": [{\"id\": 1, \"position\": 1, \"title\": \"Opening\"},"
+        "                {\"id\": 2, \"position\": 2, \"title\": \"Debate; panel\"}]}]",
+        cols);
+    assert_string_equal(out, "hosts,affiliations,segments,missing\r\n"
+                             "Finland; Sierra Leone,Registry,Opening; Debate; panel,\r\n");
+    free(out);
+}
+
+static void csv_streaming_matches_page(void **state) {
+    (void)state;
+    const char *const cols[] = {"id", "name", NULL};
+    json_t *items = parse("[{\"id\": 1, \"name\": \"A\"}, {\"id\": 2, \"name\": \"B\"}]");
+    struct format_buf buf = {0};
+    assert_int_equal(format_csv_header(&buf, cols), 0);
+    assert_int_equal(format_csv_row(&buf, json_array_get(items, 0), cols), 0);
+    assert_int_equal(format_csv_row(&buf, json_array_get(items, 1), cols), 0);
+    size_t len = 0;
+    char *streamed = format_buf_take(&buf, &len);
+    char *page = format_csv(items, cols, NULL);
+    assert_string_equal(streamed, page);
+    assert_string_equal(page, "id,name\r\n1,A\r\n2,B\r\n");
+    assert_null(buf.data);
+    free(streamed);
+    free(page);
+    json_decref(items);
+    assert_null(format_csv(NULL, cols, NULL));
+}
+
+/* --- iCalendar --- */
+
+static char *ics_of(const char *items_json, enum ics_kind kind) {
+    json_t *items = parse(items_json);
+    size_t len = 0;
+    char *out = format_ics(items, kind, "ASP20 sessions", &len);
+    json_decref(items);
+    assert_non_null(out);
+    assert_int_equal(len, strlen(out));
+    return out;
+}
+
+/* Every line ends in CRLF, is at most 75 octets, never starts or ends inside a UTF-8
+ * sequence; returns the text unfolded (continuations joined) for content checks. */
+static char *check_lines_and_unfold(const char *text) {
+    size_t n = strlen(text);
+    char *out = malloc(n + 1);
+    assert_non_null(out);
+    size_t o = 0;
+    const char *p = text;
+    while (*p != '\0') {
+        const char *eol = strstr(p, "\r\n");
+        assert_non_null(eol);
+        size_t len = (size_t)(eol - p);
+        assert_true(len <= 75);
+        assert_true(memchr(p, '\n', len) == NULL && memchr(p, '\r', len) == NULL);
+        if (len > 0)
+            assert_true(((unsigned char)p[0] & 0xC0) != 0x80);
+        unsigned char next = (unsigned char)eol[2];
+        assert_true((next & 0xC0) != 0x80);
+        if (p != text && p[0] == ' ') {
+            memcpy(out + o, p + 1, len - 1); /* a continuation: drop the space */
+            o += len - 1;
+        } else {
+            if (p != text)
+                out[o++] = '\n';
+            memcpy(out + o, p, len);
+            o += len;
+        }
+        p = eol + 2;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+static const char *session_json =
+    "[{\"id\": 12, \"slug\": \"plenary-cooperation\", \"title\": \"Plenary on cooperation\","
+    "  \"theme\": \"Cooperation; with States, and others\\\\ more\","
+    "  \"summary\": \"Line one\\nLine two\", \"date\": \"2021-12-31\","
+    "  \"part_of_day\": \"morning\", \"updated_at\": \"2021-12-08T09:00:00.000Z\","
+    "  \"topics\": [{\"id\": 1, \"name\": \"Cooperation\"}, {\"id\": 2, \"name\": \"Arrest, "
+    "surrender\"}]}]";
+
+static void ics_calendar_and_session(void **state) {
+    (void)state;
+    char *out = ics_of(session_json, ICS_SESSIONS);
+    char *u = check_lines_and_unfold(out);
+    assert_non_null(strstr(out, "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:"));
+    assert_non_null(strstr(u, "\nCALSCALE:GREGORIAN\n"));
+    assert_non_null(strstr(u, "\nX-WR-CALNAME:ASP20 sessions\n"));
+    assert_non_null(strstr(u, "\nBEGIN:VEVENT\nUID:session-12@plenary\n"));
+    assert_non_null(strstr(u, "\nDTSTAMP:20211208T090000Z\n"));
+    assert_non_null(strstr(u, "\nDTSTART;VALUE=DATE:20211231\n"));
+    assert_non_null(strstr(u, "\nDTEND;VALUE=DATE:20220101\n")); /* across a year end */
+    assert_non_null(strstr(u, "\nSUMMARY:Plenary on cooperation\n"));
+    assert_non_null(strstr(u, "\nDESCRIPTION:Cooperation\\; with States\\, and others\\\\ "
+                              "more\\n\\nLine one\\nLine two\\n\\nPart of day: morning\n"));
+    assert_non_null(strstr(u, "\nCATEGORIES:Cooperation,Arrest\\, surrender\n"));
+    assert_non_null(strstr(u, "\nEND:VEVENT\nEND:VCALENDAR"));
+    size_t n = strlen(out);
+    assert_true(n >= 2 && out[n - 2] == '\r' && out[n - 1] == '\n');
+    free(u);
+
+    /* stable: the same item renders the same bytes */
+    char *again = ics_of(session_json, ICS_SESSIONS);
+    assert_string_equal(out, again);
+    free(again);
+    free(out);
+}
+
+static void ics_folds_multibyte_at_75_octets(void **state) {
+    (void)state;
+    /* Titles of multibyte characters at every offset relative to the fold point. */
+    for (int pad = 0; pad < 8; pad++) {
+        char title[1024] = "";
+        for (int i = 0; i < pad; i++)
+            strcat(title, "x");
+        for (int i = 0; i < 12; i++)
+            strcat(title, "Côte d’Ivoire, Hofmański — ");
+        char json[2048];
+        snprintf(json, sizeof json,
+                 "[{\"id\": 3, \"title\": \"%s\", \"date\": \"2021-12-08\", "
+                 "\"hosts\": [], \"topics\": []}]",
+                 title);
+        char *out = ics_of(json, ICS_SIDE_EVENTS);
+        char *u = check_lines_and_unfold(out);
+        assert_non_null(strstr(u, "\nUID:side-event-3@plenary\n"));
+        char want[1200] = "\nSUMMARY:";
+        /* the unfolded SUMMARY is the title with its commas escaped */
+        size_t w = strlen(want);
+        for (const char *p = title; *p; p++) {
+            if (*p == ',')
+                want[w++] = '\\';
+            want[w++] = *p;
+        }
+        want[w++] = '\n';
+        want[w] = '\0';
+        assert_non_null(strstr(u, want));
+        free(u);
+        free(out);
+    }
+}
+
+static void ics_side_event_hosts(void **state) {
+    (void)state;
+    char *out = ics_of(
+        "[{\"id\": 5, \"slug\": \"x\", \"title\": \"Victims, first\", \"date\": \"2021-02-28\","
+        "  \"description\": \"About victims.\", \"updated_at\": \"2021-12-01T10:11:12.345Z\","
+        "  \"url\": \"https://example.org/e?a=1,2\","
+        "  \"hosts\": [{\"organization\": {\"id\": 1, \"name\": \"Finland\"}, \"role\": \"host\"},"
+        "            {\"organization\": {\"id\": 2, \"name\": \"Côte d’Ivoire\"},"
+        "             \"role\": \"co_host\"}],"
+        "  \"topics\": []},"
+        " {\"id\": 6, \"title\": \"no date\", \"date\": null},"
+        " {\"title\": \"no id\", \"date\": \"2021-12-08\"}]",
+        ICS_SIDE_EVENTS);
+    char *u = check_lines_and_unfold(out);
+    assert_non_null(strstr(u, "\nUID:side-event-5@plenary\n"));
+    assert_non_null(strstr(u, "\nDTSTART;VALUE=DATE:20210228\nDTEND;VALUE=DATE:20210301\n"));
+    assert_non_null(strstr(u, "\nDTSTAMP:20211201T101112Z\n"));
+    assert_non_null(strstr(u, "\nSUMMARY:Victims\\, first\n"));
+    assert_non_null(strstr(u, "\nDESCRIPTION:About victims.\\n\\nHosts: Finland\\, Côte "
+                              "d’Ivoire (co-host)\n"));
+    assert_non_null(strstr(u, "\nURL:https://example.org/e?a=1,2\n"));
+    assert_non_null(strstr(u, "\nX-PLENARY-HOST;X-ROLE=host:Finland\n"));
+    assert_non_null(strstr(u, "\nX-PLENARY-HOST;X-ROLE=co_host:Côte d’Ivoire\n"));
+    assert_null(strstr(u, "CATEGORIES"));
+    /* the items without a date or an id are skipped: one event */
+    assert_null(strstr(strstr(u, "BEGIN:VEVENT") + 1, "BEGIN:VEVENT"));
+    free(u);
+    free(out);
+}
+
+static void ics_empty_feed(void **state) {
+    (void)state;
+    char *out = ics_of("[]", ICS_SESSIONS);
+    assert_non_null(strstr(out, "BEGIN:VCALENDAR\r\n"));
+    assert_non_null(strstr(out, "\r\nEND:VCALENDAR\r\n"));
+    assert_null(strstr(out, "VEVENT"));
+    free(out);
+    assert_null(format_ics(NULL, ICS_SESSIONS, "x", NULL));
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(csv_empty_page_has_header),
+        cmocka_unit_test(csv_quotes_and_crlf),
+        cmocka_unit_test(csv_flattens_references_and_lists),
+        cmocka_unit_test(csv_reference_columns_are_the_contract_s),
+        cmocka_unit_test(csv_flattens_hosts_affiliations_segments),
+        cmocka_unit_test(csv_streaming_matches_page),
+        cmocka_unit_test(ics_calendar_and_session),
+        cmocka_unit_test(ics_folds_multibyte_at_75_octets),
+        cmocka_unit_test(ics_side_event_hosts),
+        cmocka_unit_test(ics_empty_feed),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
