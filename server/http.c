@@ -50,6 +50,13 @@ struct http_server {
     size_t db_count;              /* entries used in dbs */
     unsigned port;                /* the port actually bound */
     struct cache *cache;          /* rendered GET answers, shared by the workers */
+    /* parked connections: long polls and event streams waiting for a change */
+    pthread_mutex_t waiters_lock; /* guards the fields below */
+    pthread_cond_t waiters_wake;  /* signalled on a new waiter, a change, or the stop */
+    struct exchange *waiters;     /* the parked exchanges (a list through next_waiter) */
+    int stopping;                 /* 1 once http_stop began: parked connections end */
+    pthread_t waiter_thread;      /* resumes parked connections when it is time */
+    int waiter_started;           /* 1 when waiter_thread runs */
 };
 
 /* This worker thread's read-only connection, opened on its first request. */
@@ -77,6 +84,13 @@ struct exchange {
     char method[16];             /* the method as sent (truncated), for the log */
     char version[12];            /* HTTP version as sent, for the log */
     char *path_arg;              /* the captured {ref}, decoded (malloc'd) */
+    /* parking (long polls and event streams) */
+    struct exchange *next_waiter; /* next in server->waiters */
+    int parked;                  /* 1 while suspended in server->waiters */
+    int64_t wait_since;          /* resume when the revision passes this */
+    struct timespec wait_until;  /* or at this time (CLOCK_MONOTONIC) */
+    int stream_done;             /* 1: the stream ended (stop): the reader says so */
+    struct response_stream stream; /* a handler's stream, read through stream_read */
 };
 
 /* ---------------------------------------------------------------- the exchange */
@@ -97,6 +111,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connectio
 }
 
 static void exchange_free(struct exchange *x) {
+    if (x->stream.free && x->stream.ctx)
+        x->stream.free(x->stream.ctx);
     free(x->target);
     free(x->body);
     free(x->path_arg);
@@ -317,6 +333,104 @@ static int body_append(struct exchange *x, const char *data, size_t len) {
     x->body_len += len;
     x->body[x->body_len] = '\0';
     return 0;
+}
+
+/* ---------------------------------------------------------------- parking */
+
+static void timespec_after_ms(struct timespec *ts, long ms) {
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+static int timespec_passed(const struct timespec *ts, const struct timespec *now) {
+    return now->tv_sec > ts->tv_sec || (now->tv_sec == ts->tv_sec && now->tv_nsec >= ts->tv_nsec);
+}
+
+/* Suspends x's connection until the revision passes since or ms pass (or the stop). The
+ * connection holds no thread meanwhile. Call only from the access handler or a reader.
+ * Returns 0, or -1 when the server is stopping (nothing is parked then). */
+static int park(struct exchange *x, int64_t since, long ms) {
+    struct http_server *server = x->server;
+    x->wait_since = since;
+    timespec_after_ms(&x->wait_until, ms > 0 ? ms : 1);
+    pthread_mutex_lock(&server->waiters_lock);
+    if (server->stopping) {
+        pthread_mutex_unlock(&server->waiters_lock);
+        return -1;
+    }
+    MHD_suspend_connection(x->connection);
+    x->parked = 1;
+    x->next_waiter = server->waiters;
+    server->waiters = x;
+    pthread_cond_signal(&server->waiters_wake);
+    pthread_mutex_unlock(&server->waiters_lock);
+    return 0;
+}
+
+/* The revision watcher's listener: a change may release parked connections. */
+static void on_revision_change(void *ctx) {
+    struct http_server *server = ctx;
+    pthread_mutex_lock(&server->waiters_lock);
+    pthread_cond_signal(&server->waiters_wake);
+    pthread_mutex_unlock(&server->waiters_lock);
+}
+
+/* Resumes every parked connection whose change came or whose time passed (all on stop). */
+static void *waiter_main(void *arg) {
+    struct http_server *server = arg;
+    pthread_mutex_lock(&server->waiters_lock);
+    for (;;) {
+        struct timespec now, next;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        timespec_after_ms(&next, 1000);
+        int64_t revision = revision_current();
+        struct exchange **link = &server->waiters;
+        while (*link) {
+            struct exchange *x = *link;
+            if (server->stopping || revision > x->wait_since ||
+                timespec_passed(&x->wait_until, &now)) {
+                *link = x->next_waiter;
+                x->next_waiter = NULL;
+                x->parked = 0;
+                if (server->stopping)
+                    x->stream_done = 1;
+                MHD_resume_connection(x->connection);
+                continue;
+            }
+            if (!timespec_passed(&next, &x->wait_until))
+                next = x->wait_until;
+            link = &x->next_waiter;
+        }
+        if (server->stopping && server->waiters == NULL)
+            break;
+        pthread_cond_timedwait(&server->waiters_wake, &server->waiters_lock, &next);
+    }
+    pthread_mutex_unlock(&server->waiters_lock);
+    return NULL;
+}
+
+/* libmicrohttpd's reader for a handler's stream: parks the connection when the stream has
+ * nothing to send yet, instead of spinning. */
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max) {
+    struct exchange *x = cls;
+    if (x->stream_done)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    ssize_t n = x->stream.read(x->stream.ctx, pos, buf, max);
+    if (n == STREAM_WAIT) {
+        int64_t since = revision_current();
+        long ms = 15000;
+        if (x->stream.wait)
+            x->stream.wait(x->stream.ctx, &since, &ms);
+        return park(x, since, ms) == 0 ? 0 : MHD_CONTENT_READER_END_OF_STREAM;
+    }
+    if (n > 0)
+        x->bytes += (uint64_t)n;
+    return n;
 }
 
 /* ---------------------------------------------------------------- answering */
@@ -613,9 +727,11 @@ static enum MHD_Result answer(struct exchange *x) {
         r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
         status = 304;
     } else if (res->stream.read && res->problem.kind == PROBLEM_NONE) {
-        r = MHD_create_response_from_callback(
-            MHD_SIZE_UNKNOWN, 32 * 1024, res->stream.read, res->stream.ctx, res->stream.free);
-        res->stream.ctx = NULL; /* libmicrohttpd frees it now */
+        /* the exchange keeps the stream (freed with it); libmicrohttpd reads through x */
+        x->stream = res->stream;
+        res->stream = (struct response_stream){0};
+        r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, stream_read, x,
+                                              NULL);
     } else {
         r = MHD_create_response_from_buffer(res->body_len, res->body ? res->body : (void *)"",
                                             res->body ? MHD_RESPMEM_MUST_FREE
@@ -708,6 +824,8 @@ static void route_exchange(struct exchange *x) {
     x->route = dispatch(req, res, &x->path_arg);
 }
 
+static enum MHD_Result respond(struct exchange *x);
+
 /* Answers a complete request: from the response cache when it holds a fresh answer, else
  * through the handler, keeping what it rendered when it may be reused. */
 static enum MHD_Result respond(struct exchange *x) {
@@ -716,7 +834,10 @@ static enum MHD_Result respond(struct exchange *x) {
     int is_get = req->method == METHOD_GET || req->method == METHOD_HEAD;
     static _Thread_local char key[MAX_URL * 3 + 1024];
     size_t key_len = 0;
-    if (is_get && res->problem.kind == PROBLEM_NONE) {
+    const char *unused_arg;
+    size_t unused_len;
+    const struct route *route = router_match(req->path, &unused_arg, &unused_len);
+    if (is_get && res->problem.kind == PROBLEM_NONE && route != NULL && !route->nocache) {
         key_len = canonical_key(x, key, sizeof key);
         if (key_len > 0) {
             struct cache_entry *hit = cache_get(x->server->cache, key, key_len, relevant_revision);
@@ -728,6 +849,18 @@ static enum MHD_Result respond(struct exchange *x) {
         }
     }
     route_exchange(x);
+    if (res->wait_ms > 0 && res->problem.kind == PROBLEM_NONE && !req->resumed) {
+        /* a long poll with nothing to say yet: park, then run the handler again */
+        int64_t since = res->wait_since;
+        long ms = res->wait_ms;
+        response_release(res);
+        free(x->path_arg);
+        x->path_arg = NULL;
+        req->resumed = 1;
+        if (park(x, since, ms) == 0)
+            return MHD_YES;
+        return respond(x); /* stopping: answer at once with what there is */
+    }
     if (res->problem.kind == PROBLEM_NONE && res->content_type != NULL &&
         !accepts(header_of(req, "Accept"), res->content_type)) {
         problem_set(&res->problem, PROBLEM_NOT_ACCEPTABLE,
@@ -810,7 +943,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
     }
     x->req.body = x->body;
     x->req.body_len = x->body_len;
-    MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, collect_param, x);
+    if (!x->req.resumed) /* a resumed long poll has its parameters already */
+        MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, collect_param, x);
     return respond(x);
 }
 
@@ -824,6 +958,8 @@ struct http_server *http_start(const struct config *cfg, char *err, size_t err_s
     }
     server->config = cfg;
     pthread_mutex_init(&server->dbs_lock, NULL);
+    pthread_mutex_init(&server->waiters_lock, NULL);
+    pthread_cond_init(&server->waiters_wake, NULL);
     server->cache = cache_new(cfg->cache_bytes);
     if (server->cache == NULL) {
         snprintf(err, err_size, "out of memory");
@@ -869,6 +1005,13 @@ struct http_server *http_start(const struct config *cfg, char *err, size_t err_s
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(server->daemon,
                                                            MHD_DAEMON_INFO_BIND_PORT);
     server->port = info ? info->port : cfg->port;
+    if (pthread_create(&server->waiter_thread, NULL, waiter_main, server) != 0) {
+        snprintf(err, err_size, "cannot start the waiter thread");
+        MHD_stop_daemon(server->daemon);
+        goto fail;
+    }
+    server->waiter_started = 1;
+    revision_on_change(on_revision_change, server);
     return server;
 fail:
     cache_free(server->cache);
@@ -888,16 +1031,26 @@ void http_stop(struct http_server *server) {
     MHD_socket listener = MHD_quiesce_daemon(server->daemon);
     if (listener != MHD_INVALID_SOCKET)
         close(listener);
+    /* parked long polls answer now and event streams end, so nothing stays suspended */
+    revision_on_change(NULL, NULL);
+    pthread_mutex_lock(&server->waiters_lock);
+    server->stopping = 1;
+    pthread_cond_signal(&server->waiters_wake);
+    pthread_mutex_unlock(&server->waiters_lock);
     for (int waited = 0; waited < SHUTDOWN_GRACE_S * 100; waited++) {
         if (atomic_load(&server->in_flight) == 0)
             break;
         struct timespec tick = {0, 10 * 1000 * 1000};
         nanosleep(&tick, NULL);
     }
+    if (server->waiter_started)
+        pthread_join(server->waiter_thread, NULL);
     MHD_stop_daemon(server->daemon);
     for (size_t i = 0; i < server->db_count; i++)
         db_close(server->dbs[i]);
     cache_free(server->cache);
     pthread_mutex_destroy(&server->dbs_lock);
+    pthread_mutex_destroy(&server->waiters_lock);
+    pthread_cond_destroy(&server->waiters_wake);
     free(server);
 }

@@ -76,6 +76,15 @@ static json_t *operation(const struct route *route, const struct route_op *op) {
                             json_pack("{s:{s:o}}", doc->media ? doc->media : "application/json",
                                       "schema", schema));
     }
+    /* http.c sets X-Revision on every answer, and ETag on every buffered 200 answer to GET:
+     * an event stream never has one (nor does a streamed NDJSON body, hence not required). */
+    json_t *headers =
+        json_pack("{s:{s:s}}", "X-Revision", "$ref", "#/components/headers/X-Revision");
+    if (op->method == METHOD_GET && (doc->status == 0 || doc->status == 200) &&
+        !(doc->media && strcmp(doc->media, "text/event-stream") == 0))
+        json_object_set_new(headers, "ETag",
+                            json_pack("{s:s}", "$ref", "#/components/headers/ETag"));
+    json_object_set_new(success, "headers", headers);
     json_object_set_new(responses, status, success);
     if (op->method == METHOD_GET) {
         json_object_set_new(responses, "304",
@@ -107,18 +116,29 @@ static void build(void) {
     }
     json_object_set_new(json_object_get(doc, "info"), "version", json_string(PLENARY_VERSION));
     json_t *paths = json_object();
+    int writes = 0; /* operations other than GET, which carry security: bearerAuth */
     for (const struct route *r = routes; r->pattern != NULL; r++) {
         if (r->hidden)
             continue;
         json_t *item = json_object();
         for (size_t i = 0; i < ROUTE_MAX_OPS && r->ops[i].method != 0; i++) {
             const char *key = method_key(r->ops[i].method);
-            if (key != NULL)
-                json_object_set_new(item, key, operation(r, &r->ops[i]));
+            if (key == NULL)
+                continue;
+            json_object_set_new(item, key, operation(r, &r->ops[i]));
+            writes += r->ops[i].method != METHOD_GET;
         }
         json_object_set_new(paths, r->pattern, item);
     }
     json_object_set_new(doc, "paths", paths);
+    /* The components declare bearerAuth for the write routes; while no route writes, the
+     * scheme is left out, so that the document holds nothing it does not use. */
+    if (!writes) {
+        json_t *schemes = json_object_get(json_object_get(doc, "components"), "securitySchemes");
+        json_object_del(schemes, "bearerAuth");
+        if (json_object_size(schemes) == 0)
+            json_object_del(json_object_get(doc, "components"), "securitySchemes");
+    }
     document = doc;
 }
 

@@ -19,4 +19,25 @@ int res_search(struct request *req, struct response *res);
 int res_changes(struct request *req, struct response *res);
 int res_changes_stream(struct request *req, struct response *res);
 
+/* The read API: one res_*.c per resource, each a description for collection.c. Collections
+ * answer GET /v1/<path>; items GET /v1/<path>/{ref} (ref: id or slug; interventions: id). */
+int res_assemblies_list(struct request *req, struct response *res);
+int res_assemblies_item(struct request *req, struct response *res);
+int res_sessions_list(struct request *req, struct response *res);
+int res_sessions_item(struct request *req, struct response *res);
+int res_sessions_ics(struct request *req, struct response *res); /* /v1/sessions.ics */
+int res_interventions_list(struct request *req, struct response *res);
+int res_interventions_item(struct request *req, struct response *res);
+int res_organizations_list(struct request *req, struct response *res);
+int res_organizations_item(struct request *req, struct response *res);
+int res_people_list(struct request *req, struct response *res);
+int res_people_item(struct request *req, struct response *res);
+int res_side_events_list(struct request *req, struct response *res);
+int res_side_events_item(struct request *req, struct response *res);
+int res_side_events_ics(struct request *req, struct response *res); /* /v1/side-events.ics */
+int res_documents_list(struct request *req, struct response *res);
+int res_documents_item(struct request *req, struct response *res);
+int res_topics_list(struct request *req, struct response *res);
+int res_topics_item(struct request *req, struct response *res);
+
 #endif
