@@ -45,10 +45,19 @@ int db_ping(struct db *db);
 /* The database-wide revision: grows by one with every committed write transaction. */
 int64_t db_revision(struct db *db);
 
+/* The newest revision that created, updated or deleted a resource of `type` (singular
+ * snake_case, e.g. "side_event"), 0 when none ever did, -1 on error. One index seek. */
+int64_t db_type_revision(struct db *db, const char *type);
+
 /* Write transactions: begin (BEGIN IMMEDIATE, then the revision is raised by one so that the
- * change-log rows written by triggers carry it), commit or roll back. Return 0 or -1. */
+ * change-log rows written by triggers carry it), commit or roll back. Return 0 or -1.
+ * A transaction that wrote no change-log row (nothing changed) is rolled back by
+ * db_write_commit, which still returns 0: the revision moves only when the record does.
+ * Writes are durable once db_write_commit returns (synchronous=FULL). */
 int db_write_begin(struct db *db, struct db_error *err);
 int db_write_commit(struct db *db, struct db_error *err);
 void db_write_rollback(struct db *db);
+/* 1 between db_write_begin and db_write_commit / db_write_rollback, else 0. */
+int db_in_write(const struct db *db);
 
 #endif
