@@ -959,7 +959,13 @@ struct http_server *http_start(const struct config *cfg, char *err, size_t err_s
     server->config = cfg;
     pthread_mutex_init(&server->dbs_lock, NULL);
     pthread_mutex_init(&server->waiters_lock, NULL);
-    pthread_cond_init(&server->waiters_wake, NULL);
+    /* waiter deadlines are CLOCK_MONOTONIC: the condition must wait on the same clock, or
+     * every timed wait returns at once and the waiter thread spins */
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&server->waiters_wake, &attr);
+    pthread_condattr_destroy(&attr);
     server->cache = cache_new(cfg->cache_bytes);
     if (server->cache == NULL) {
         snprintf(err, err_size, "out of memory");

@@ -3,11 +3,15 @@
 #ifndef PLENARY_LIMITS_H
 #define PLENARY_LIMITS_H
 
-/* Connections the daemon holds at once; past it new ones are refused at accept(). Well
- * above what 2 cores serve, low enough that the file-descriptor limit (1024) is never hit. */
-#define MAX_CONNECTIONS 900
-/* Connections one client address may hold, so one script cannot starve the others. */
-#define MAX_CONNECTIONS_PER_IP 512
+/* Connections the daemon holds at once; past it new ones are refused at accept(). Idle
+ * keep-alive clients and parked long polls / event streams cost a few KiB each, so
+ * thousands are affordable; `serve` raises the file-descriptor limit to fit. */
+#define MAX_CONNECTIONS 4096
+/* Connections one client address may hold, so one script cannot take them all (a
+ * dashboard host with a thousand event-stream listeners still fits). */
+#define MAX_CONNECTIONS_PER_IP 2048
+/* File descriptors besides connections: the database, its WAL and shm, logs. */
+#define RESERVED_FDS 64
 /* Seconds an idle connection is kept before it is closed. */
 #define CONNECTION_TIMEOUT_S 30
 /* Longest request target (path and query) accepted; longer answers 414. */

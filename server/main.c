@@ -6,8 +6,11 @@
 #include "http.h"
 #include "revision.h"
 
+#include "limits.h"
+
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,6 +29,23 @@ static const char usage[] =
     "  --version  print the version\n"
     "  --help     this text\n";
 
+/* Raises the soft file-descriptor limit so that MAX_CONNECTIONS fit (the default soft
+ * limit, 1024, would refuse connections long before). Never above the hard limit. */
+static void raise_fd_limit(void) {
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0)
+        return;
+    rlim_t wanted = (rlim_t)MAX_CONNECTIONS + RESERVED_FDS;
+    if (limit.rlim_cur >= wanted)
+        return;
+    limit.rlim_cur = limit.rlim_max == RLIM_INFINITY || limit.rlim_max >= wanted ? wanted
+                                                                                : limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur < wanted)
+        fprintf(stderr, "plenary serve: only %llu file descriptors: fewer than %d connections "
+                        "will be served at once\n",
+                (unsigned long long)limit.rlim_cur, MAX_CONNECTIONS);
+}
+
 static int serve(int argc, char **argv) {
     struct config cfg;
     int rc = config_parse(&cfg, argc, argv, stdout, stderr);
@@ -42,6 +62,7 @@ static int serve(int argc, char **argv) {
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    raise_fd_limit();
     db_global_init();
     char err[256];
     if (revision_start(cfg.db_path, err, sizeof err) != 0) {
