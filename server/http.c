@@ -337,16 +337,6 @@ static int body_append(struct exchange *x, const char *data, size_t len) {
 
 /* ---------------------------------------------------------------- parking */
 
-static void timespec_after_ms(struct timespec *ts, long ms) {
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
-
 static int timespec_passed(const struct timespec *ts, const struct timespec *now) {
     return now->tv_sec > ts->tv_sec || (now->tv_sec == ts->tv_sec && now->tv_nsec >= ts->tv_nsec);
 }
@@ -357,7 +347,7 @@ static int timespec_passed(const struct timespec *ts, const struct timespec *now
 static int park(struct exchange *x, int64_t since, long ms) {
     struct http_server *server = x->server;
     x->wait_since = since;
-    timespec_after_ms(&x->wait_until, ms > 0 ? ms : 1);
+    revision_deadline(&x->wait_until, ms > 0 ? ms : 1);
     pthread_mutex_lock(&server->waiters_lock);
     if (server->stopping) {
         pthread_mutex_unlock(&server->waiters_lock);
@@ -387,7 +377,7 @@ static void *waiter_main(void *arg) {
     for (;;) {
         struct timespec now, next;
         clock_gettime(CLOCK_MONOTONIC, &now);
-        timespec_after_ms(&next, 1000);
+        revision_deadline(&next, 1000);
         int64_t revision = revision_current();
         struct exchange **link = &server->waiters;
         while (*link) {

@@ -27,7 +27,7 @@ static struct type_latest latest[RECORD_TYPE_COUNT];
 static void (*listener)(void *ctx);
 static void *listener_ctx;
 
-static void deadline_after(struct timespec *ts, long ms) {
+void revision_deadline(struct timespec *ts, long ms) {
     clock_gettime(CLOCK_MONOTONIC, ts);
     ts->tv_sec += ms / 1000;
     ts->tv_nsec += (ms % 1000) * 1000000L;
@@ -61,7 +61,7 @@ static void *watch(void *unused) {
             }
         }
         struct timespec until;
-        deadline_after(&until, REVISION_POLL_MS);
+        revision_deadline(&until, REVISION_POLL_MS);
         if (running)
             pthread_cond_timedwait(&stopping, &lock, &until);
     }
@@ -162,7 +162,7 @@ void revision_on_change(void (*wake)(void *ctx), void *ctx) {
 
 int64_t revision_wait(int64_t since, long timeout_ms) {
     struct timespec until;
-    deadline_after(&until, timeout_ms);
+    revision_deadline(&until, timeout_ms);
     pthread_mutex_lock(&lock);
     while (running && atomic_load(&current) <= since) {
         if (pthread_cond_timedwait(&moved, &lock, &until) == ETIMEDOUT)

@@ -25,6 +25,10 @@ int64_t revision_of(unsigned depends, time_t *when);
  * layer, which resumes long polls and event streams). */
 void revision_on_change(void (*wake)(void *ctx), void *ctx);
 
+/* Sets *ts to ms milliseconds from now on CLOCK_MONOTONIC, the clock of every timed wait
+ * of the daemon (conditions are created with it). */
+void revision_deadline(struct timespec *ts, long ms);
+
 /* Blocks until the revision is past `since` or timeout_ms passes; returns the revision. */
 int64_t revision_wait(int64_t since, long timeout_ms);
 
