@@ -54,7 +54,10 @@ struct cache *cache_new(size_t max_bytes) {
 }
 
 static void entry_free(struct cache_entry *e) {
-    pthread_mutex_destroy(&e->gzip_lock);
+    for (size_t i = 0; i < sizeof e->prepared / sizeof e->prepared[0]; i++)
+        if (e->prepared[i])
+            e->prepared_free(e->prepared[i]);
+    pthread_mutex_destroy(&e->lock);
     free(e->key);
     free(e->body);
     free(e->gzip);
@@ -209,7 +212,7 @@ struct cache_entry *cache_entry_new(const char *key, size_t key_len, int status,
     e->cost = sizeof *e + key_len + body_len * (e->gzip_state == 0 ? 2 : 1) +
               header_bytes;
     atomic_init(&e->refs, 1);
-    pthread_mutex_init(&e->gzip_lock, NULL);
+    pthread_mutex_init(&e->lock, NULL);
     return e;
 fail:
     if (e)
@@ -264,13 +267,13 @@ void cache_put(struct cache *cache, struct cache_entry *entry) {
 }
 
 int cache_entry_gzip(struct cache_entry *entry) {
-    pthread_mutex_lock(&entry->gzip_lock);
+    pthread_mutex_lock(&entry->lock);
     if (entry->gzip_state == 0) {
         entry->gzip = gzip_body(entry->body, entry->body_len, &entry->gzip_len);
         entry->gzip_state = entry->gzip ? 1 : 2;
     }
     int available = entry->gzip_state == 1;
-    pthread_mutex_unlock(&entry->gzip_lock);
+    pthread_mutex_unlock(&entry->lock);
     return available;
 }
 

@@ -38,7 +38,7 @@ struct cache_entry {
     char *gzip;               /* gzip body (malloc'd), made on first demand (see below) */
     size_t gzip_len;          /* bytes in gzip */
     int gzip_state;           /* 0 not made yet, 1 made, 2 not worth it (guarded by
-                               * gzip_lock until made; immutable after) */
+                               * lock until made; immutable after) */
     char etag[24];            /* strong validator of body: "<16 hex>" with quotes */
     char gzip_etag[28];       /* strong validator of gzip: "<16 hex>-gz" with quotes */
     struct cache_header headers[CACHE_MAX_HEADERS]; /* extra headers (Link, ...) */
@@ -54,7 +54,12 @@ struct cache_entry {
     int in_table;             /* 1 while linked in the table (under the cache lock) */
     struct cache_entry *next_in_bucket; /* hash chain */
     struct cache_entry *lru_prev, *lru_next; /* recency list, most recent first */
-    pthread_mutex_t gzip_lock; /* guards making the gzip body */
+    pthread_mutex_t lock;     /* guards making the gzip body and the prepared responses */
+    /* libmicrohttpd responses made once and queued again on every connection while the
+     * revision stays the same (http.c owns their meaning; opaque here) */
+    void *prepared[4];        /* [2 * gzip + not_modified], or NULL */
+    int64_t prepared_revision;/* the X-Revision the prepared responses carry */
+    void (*prepared_free)(void *response); /* how to destroy one; set with the first */
 };
 
 struct cache;

@@ -91,6 +91,8 @@ struct exchange {
     struct timespec wait_until;  /* or at this time (CLOCK_MONOTONIC) */
     int stream_done;             /* 1: the stream ended (stop): the reader says so */
     struct response_stream stream; /* a handler's stream, read through stream_read */
+    struct cache_entry *entry;   /* the entry whose prepared response is on the wire, kept
+                                  * until completion (the response points into it) */
 };
 
 /* ---------------------------------------------------------------- the exchange */
@@ -111,6 +113,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connectio
 }
 
 static void exchange_free(struct exchange *x) {
+    cache_release(x->entry);
     if (x->stream.free && x->stream.ctx)
         x->stream.free(x->stream.ctx);
     free(x->target);
@@ -632,8 +635,53 @@ static void release_entry(void *entry) {
     cache_release(entry);
 }
 
+static void destroy_prepared(void *response) {
+    MHD_destroy_response(response);
+}
+
+/* Makes the libmicrohttpd response of an entry: its body (identity or gzip) or none for a
+ * 304, and every header. A shared response points into the entry without a reference (the
+ * exchanges that queue it hold one until completion); any other holds its own. */
+static struct MHD_Response *entry_response(struct exchange *x, struct cache_entry *e, int gzip,
+                                           int not_modified, int shared) {
+    struct MHD_Response *r;
+    if (not_modified) {
+        r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    } else if (shared) {
+        r = MHD_create_response_from_buffer(gzip ? e->gzip_len : e->body_len,
+                                            gzip ? e->gzip : e->body, MHD_RESPMEM_PERSISTENT);
+    } else {
+        cache_retain(e); /* released by libmicrohttpd when the response is done */
+        r = MHD_create_response_from_buffer_with_free_callback_cls(
+            gzip ? e->gzip_len : e->body_len, gzip ? e->gzip : e->body, release_entry, e);
+        if (r == NULL)
+            cache_release(e);
+    }
+    if (r == NULL)
+        return NULL;
+    int status = not_modified ? 304 : e->status;
+    if (!not_modified) {
+        MHD_add_response_header(r, "Content-Type", e->content_type);
+        if (gzip)
+            MHD_add_response_header(r, "Content-Encoding", "gzip");
+    }
+    MHD_add_response_header(r, "ETag", gzip ? e->gzip_etag : e->etag);
+    if (e->last_modified > 0) {
+        char date[40];
+        format_http_date(e->last_modified, date, sizeof date);
+        MHD_add_response_header(r, "Last-Modified", date);
+    }
+    for (size_t i = 0; i < e->header_count; i++)
+        MHD_add_response_header(r, e->headers[i].name, e->headers[i].value);
+    add_common_headers(r, x, status);
+    return r;
+}
+
 /* Queues a GET answer from a rendered entry: the identity or gzip body by Accept-Encoding,
- * 304 by If-None-Match (first) or If-Modified-Since, and the validator headers. */
+ * 304 by If-None-Match (first) or If-Modified-Since, and the validator headers. While the
+ * revision stays the same and the headers do not depend on the request (CORS "*"), the
+ * response made for the first request is queued again as it is: a repeated poll costs a
+ * lookup and a queue, no allocation. */
 static enum MHD_Result answer_entry(struct exchange *x, struct cache_entry *e) {
     const struct request *req = &x->req;
     int gzip = e->gzip_state != 2 && accepts_gzip(header_of(req, "Accept-Encoding")) &&
@@ -648,36 +696,39 @@ static enum MHD_Result answer_entry(struct exchange *x, struct cache_entry *e) {
         time_t since = ims ? parse_http_date(ims) : -1;
         not_modified = since >= 0 && e->last_modified <= since;
     }
-    struct MHD_Response *r;
-    if (not_modified) {
-        r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-    } else {
-        cache_retain(e); /* released by libmicrohttpd when the response is done */
-        r = MHD_create_response_from_buffer_with_free_callback_cls(
-            gzip ? e->gzip_len : e->body_len, gzip ? e->gzip : e->body, release_entry, e);
-        if (r == NULL)
-            cache_release(e);
-    }
-    if (r == NULL)
-        return MHD_NO;
     int status = not_modified ? 304 : e->status;
-    if (!not_modified) {
-        MHD_add_response_header(r, "Content-Type", e->content_type);
-        if (gzip)
-            MHD_add_response_header(r, "Content-Encoding", "gzip");
+    enum MHD_Result ok;
+    if (wildcard_cors(x->server->config) && !x->close_after) {
+        size_t slot = (size_t)(2 * gzip + not_modified);
+        pthread_mutex_lock(&e->lock);
+        if (e->prepared_revision != req->revision) {
+            for (size_t i = 0; i < sizeof e->prepared / sizeof e->prepared[0]; i++) {
+                if (e->prepared[i])
+                    MHD_destroy_response(e->prepared[i]);
+                e->prepared[i] = NULL;
+            }
+            e->prepared_revision = req->revision;
+        }
+        if (e->prepared[slot] == NULL) {
+            e->prepared[slot] = entry_response(x, e, gzip, not_modified, 1);
+            e->prepared_free = destroy_prepared;
+        }
+        struct MHD_Response *r = e->prepared[slot];
+        ok = r ? MHD_queue_response(x->connection, (unsigned)status, r) : MHD_NO;
+        pthread_mutex_unlock(&e->lock);
+        if (r != NULL) {
+            cache_retain(e);
+            x->entry = e;
+        }
+    } else {
+        struct MHD_Response *r = entry_response(x, e, gzip, not_modified, 0);
+        if (r == NULL)
+            return MHD_NO;
+        ok = MHD_queue_response(x->connection, (unsigned)status, r);
+        MHD_destroy_response(r);
+    }
+    if (!not_modified)
         x->bytes = gzip ? e->gzip_len : e->body_len;
-    }
-    MHD_add_response_header(r, "ETag", etag);
-    if (e->last_modified > 0) {
-        char date[40];
-        format_http_date(e->last_modified, date, sizeof date);
-        MHD_add_response_header(r, "Last-Modified", date);
-    }
-    for (size_t i = 0; i < e->header_count; i++)
-        MHD_add_response_header(r, e->headers[i].name, e->headers[i].value);
-    add_common_headers(r, x, status);
-    enum MHD_Result ok = MHD_queue_response(x->connection, (unsigned)status, r);
-    MHD_destroy_response(r);
     x->status = status;
     x->route = e->route;
     x->answered = 1;

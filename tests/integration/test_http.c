@@ -162,6 +162,34 @@ static void etag_follows_only_related_writes(void **state) {
     reply_free(&r);
 }
 
+/* With CORS "*" a cached answer's response is made once and queued again: it must still
+ * carry the current X-Revision after an unrelated write, with the same ETag. */
+static void reused_answers_follow_the_revision(void **state) {
+    (void)state;
+    struct daemon saved = d;
+    assert_int_equal(daemon_start(&d, 1, NULL), 0);
+    char etag1[64], etag2[64], rev1[32], rev2[32];
+    struct reply r;
+    for (int i = 0; i < 3; i++) { /* the second and third come from the prepared response */
+        assert_int_equal(http_get(&d, "/v1/topics", &r), 0);
+        reply_header(&r, "ETag", etag1, sizeof etag1);
+        reply_header(&r, "X-Revision", rev1, sizeof rev1);
+        reply_free(&r);
+    }
+    write_through_import("people", "matt-cannock", "honorific", "Mr");
+    assert_int_equal(http_get(&d, "/v1/topics", &r), 0);
+    reply_header(&r, "ETag", etag2, sizeof etag2);
+    reply_header(&r, "X-Revision", rev2, sizeof rev2);
+    char origin[16];
+    assert_string_equal(reply_header(&r, "Access-Control-Allow-Origin", origin, sizeof origin),
+                        "*");
+    reply_free(&r);
+    assert_string_equal(etag1, etag2);
+    assert_int_equal(atoll(rev2), atoll(rev1) + 1);
+    assert_int_equal(daemon_stop(&d), 0);
+    d = saved;
+}
+
 static void gzip_round_trip(void **state) {
     (void)state;
     const char *headers[] = {"Accept-Encoding: gzip", NULL};
@@ -401,6 +429,7 @@ int main(void) {
         cmocka_unit_test(etag_and_date_give_304),
         cmocka_unit_test(cache_key_is_normalised),
         cmocka_unit_test(etag_follows_only_related_writes),
+        cmocka_unit_test(reused_answers_follow_the_revision),
         cmocka_unit_test(gzip_round_trip),
         cmocka_unit_test(cors_preflight_allowed_and_refused),
         cmocka_unit_test(not_acceptable_is_406),
