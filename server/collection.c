@@ -3,14 +3,18 @@
  *      the collection's allowlist (refs resolved to ids: an unknown one is a 400), cursor;
  *   2. cursors: base64url of [signature, keys, id], signed over the query's shape and values
  *      so that a cursor of another query, a forged or a damaged one is a 400;
- *   3. rendering: a page's items loaded at once (objects, then lists) and merged;
+ *   3. rendering: a page's items loaded at once (one query, lists embedded by SQL), as text
+ *      spliced into the answer, or as jansson values when fields, pretty or CSV need them;
+ *   3b. counts (meta.total, facets) kept across the pages of a query while the record stays;
  *   4. answers: the JSON envelope with links and Link header, CSV, streamed NDJSON, items. */
 #include "collection.h"
 
 #include "db_read.h"
 #include "format.h"
+#include "revision.h"
 
 #include <assert.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -628,59 +632,336 @@ static int parse_list(const struct collection *c, struct request *req, struct re
 
 /* ---- 3. Rendering ----------------------------------------------------------------------- */
 
-struct render_ctx {
-    json_t *by_id; /* "id" -> item object */
-};
-
-static int render_row(void *ctx, int64_t id, const char *field, const char *json, size_t len) {
-    struct render_ctx *r = ctx;
-    char key[24];
-    snprintf(key, sizeof key, "%lld", (long long)id);
-    json_t *value = json_loadb(json, len, 0, NULL);
-    if (value == NULL)
-        return -1;
-    if (field == NULL)
-        return json_object_set_new(r->by_id, key, value);
-    json_t *item = json_object_get(r->by_id, key);
-    json_t *list = item ? json_object_get(item, field) : NULL;
-    if (!json_is_array(list)) {
-        json_decref(value);
-        return -1;
+/* Appends n bytes of s to b (NUL-terminated). Returns 0, or -1 when out of memory. */
+static int text_append(struct format_buf *b, const char *s, size_t n) {
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (b->len + n + 1 > cap)
+            cap *= 2;
+        char *grown = realloc(b->data, cap);
+        if (grown == NULL)
+            return -1;
+        b->data = grown;
+        b->cap = cap;
     }
-    return json_array_append_new(list, value);
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return 0;
 }
 
-/* Renders the items of ids (in that order), keeping only the fields of mask. Returns a new
- * array, or NULL on error. */
+/* Appends JSON text as jansson writes it (compact, members in order). SQLite's text is that
+ * byte for byte except for \u escapes (SQLite writes \u001f where jansson writes \u001F):
+ * text holding "\u" goes through jansson, the rest is copied. Returns 0 or -1. */
+static int text_append_json(struct format_buf *b, const char *json, size_t len) {
+    const char *at = json, *end = json + len;
+    while ((at = memchr(at, '\\', (size_t)(end - at))) != NULL && at + 1 < end && at[1] != 'u')
+        at += 2; /* a backslash always starts a two-character escape or more */
+    if (at == NULL || at + 1 >= end)
+        return text_append(b, json, len);
+    json_t *value = json_loadb(json, len, 0, NULL);
+    char *dumped = value ? json_dumps(value, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(value);
+    int rc = dumped ? text_append(b, dumped, strlen(dumped)) : -1;
+    free(dumped);
+    return rc;
+}
+
+/* Whether pages render as text spliced from SQLite (1) or through jansson (0); see
+ * collection_text_render. */
+static int text_render = 1;
+
+void collection_text_render(int on) {
+    text_render = on;
+}
+
+/* The text render's state: the items so far and what follows each. */
+struct text_ctx {
+    struct format_buf out; /* the items' JSON texts */
+    const char *sep;       /* written between items (",") */
+    const char *term;      /* written after each item ("\n" for NDJSON, else "") */
+    size_t count;          /* items written */
+};
+
+static int render_text_row(void *ctx, int64_t id, const char *json, size_t len) {
+    (void)id;
+    struct text_ctx *t = ctx;
+    if (t->count++ && text_append(&t->out, t->sep, strlen(t->sep)) != 0)
+        return -1;
+    if (text_append_json(&t->out, json, len) != 0)
+        return -1;
+    return text_append(&t->out, t->term, strlen(t->term));
+}
+
+/* Renders the items of ids (in that order) as JSON texts, every field, joined by sep and each
+ * followed by term, into out (which the caller frees with format_buf_free). Returns 0 or -1. */
+static int render_text(struct db *db, const struct collection *c, const int64_t *ids, size_t count,
+                       const char *sep, const char *term, struct format_buf *out) {
+    struct text_ctx t = {{0}, sep, term, 0};
+    struct db_error err = {0};
+    int rc = db_read_render(db, c->type, ids, count, render_text_row, &t, &err);
+    if (rc == 0 && t.out.data == NULL)
+        rc = text_append(&t.out, "", 0);
+    if (rc != 0) {
+        if (err.code)
+            fprintf(stderr, "plenary: render %s: %s\n", c->path, err.message);
+        format_buf_free(&t.out);
+    }
+    *out = t.out;
+    return rc;
+}
+
+/* The jansson render's state: the array of items so far and the fields kept. */
+struct render_ctx {
+    json_t *items;              /* the items, in page order */
+    const struct collection *c; /* the collection */
+    unsigned long mask;         /* bit per field kept */
+};
+
+static int render_row(void *ctx, int64_t id, const char *json, size_t len) {
+    (void)id;
+    struct render_ctx *r = ctx;
+    json_t *item = json_loadb(json, len, 0, NULL);
+    if (item == NULL)
+        return -1;
+    for (size_t f = 0; r->c->fields[f].name; f++)
+        if (!(r->mask & (1UL << f)))
+            json_object_del(item, r->c->fields[f].name);
+    return json_array_append_new(r->items, item);
+}
+
+/* Renders the items of ids (in that order; one deleted since the page query is left out),
+ * keeping only the fields of mask. Returns a new array, or NULL on error. */
 static json_t *render_items(struct db *db, const struct collection *c, const int64_t *ids,
                             size_t count, unsigned long mask) {
-    json_t *id_list = json_array();
-    for (size_t i = 0; i < count; i++)
-        json_array_append_new(id_list, json_integer(ids[i]));
-    char *ids_json = json_dumps(id_list, JSON_COMPACT);
-    json_decref(id_list);
-    struct render_ctx r = {json_object()};
+    struct render_ctx r = {json_array(), c, mask};
     struct db_error err = {0};
-    json_t *items = NULL;
-    if (ids_json && r.by_id && db_read_render(db, c->type, ids_json, render_row, &r, &err) == 0) {
-        items = json_array();
-        for (size_t i = 0; items && i < count; i++) {
-            char key[24];
-            snprintf(key, sizeof key, "%lld", (long long)ids[i]);
-            json_t *item = json_object_get(r.by_id, key);
-            if (item == NULL)
-                continue; /* deleted between the page query and this one */
-            for (size_t f = 0; c->fields[f].name; f++)
-                if (!(mask & (1UL << f)))
-                    json_object_del(item, c->fields[f].name);
-            json_array_append(items, item);
-        }
-    } else if (err.code) {
-        fprintf(stderr, "plenary: render %s: %s\n", c->path, err.message);
+    if (r.items == NULL || db_read_render(db, c->type, ids, count, render_row, &r, &err) != 0) {
+        if (err.code)
+            fprintf(stderr, "plenary: render %s: %s\n", c->path, err.message);
+        json_decref(r.items);
+        r.items = NULL;
     }
-    free(ids_json);
-    json_decref(r.by_id);
-    return items;
+    return r.items;
+}
+
+/* ---- 3b. Counts kept across pages ------------------------------------------------------ */
+
+/* meta.total and facet counts depend on the filters and q only, not on the cursor, limit or
+ * sort, so a keyset walk asks the same count on every page. They are kept here, keyed by the
+ * collection, the filter values and q (and the facet), and valid while the revision of the
+ * types the collection depends on is the one taken before counting. Bounded in entries and
+ * bytes; least recently used first out. Off while no revision watcher runs (in-process
+ * tests, tools): without it a change could not be seen. */
+#define COUNTS_ENTRIES 4096          /* entries kept */
+#define COUNTS_BUCKETS 8192          /* hash buckets (a power of two) */
+#define COUNTS_BYTES (8u << 20)      /* bytes of keys and facet texts kept */
+#define COUNTS_MAX_TEXT (256u << 10) /* a facet text longer than this is not kept */
+
+struct count_entry {
+    char *key;        /* malloc'd: the query's filters, q and facet; NULL when free */
+    uint64_t hash;    /* fnv-1a of key */
+    int64_t revision; /* revision_of(depends) taken before counting */
+    int64_t total;    /* the count (total) */
+    char *text;       /* the facet's JSON text (malloc'd), or NULL for a total */
+    size_t bytes;     /* bytes of key and text */
+    int next;         /* next entry in the bucket's chain, -1 ends */
+    int newer, older; /* LRU neighbours, -1 ends */
+};
+
+static pthread_mutex_t counts_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct count_entry counts[COUNTS_ENTRIES];
+static int counts_bucket[COUNTS_BUCKETS];
+static int counts_free[COUNTS_ENTRIES]; /* slots dropped, to reuse first */
+static int counts_newest = -1, counts_oldest = -1, counts_used, counts_free_count;
+static size_t counts_bytes;
+static int counts_ready;
+
+static void counts_lru_unlink(int i) {
+    struct count_entry *e = &counts[i];
+    if (e->newer >= 0)
+        counts[e->newer].older = e->older;
+    else
+        counts_newest = e->older;
+    if (e->older >= 0)
+        counts[e->older].newer = e->newer;
+    else
+        counts_oldest = e->newer;
+    e->newer = e->older = -1;
+}
+
+static void counts_lru_front(int i) {
+    struct count_entry *e = &counts[i];
+    e->newer = -1;
+    e->older = counts_newest;
+    if (counts_newest >= 0)
+        counts[counts_newest].newer = i;
+    counts_newest = i;
+    if (counts_oldest < 0)
+        counts_oldest = i;
+}
+
+/* Drops entry i from its chain and the LRU, frees its memory and its slot. */
+static void counts_drop(int i) {
+    struct count_entry *e = &counts[i];
+    int *link = &counts_bucket[e->hash & (COUNTS_BUCKETS - 1)];
+    while (*link != i)
+        link = &counts[*link].next;
+    *link = e->next;
+    counts_lru_unlink(i);
+    counts_bytes -= e->bytes;
+    free(e->key);
+    free(e->text);
+    e->key = e->text = NULL;
+    counts_free[counts_free_count++] = i;
+}
+
+static int counts_find(const char *key, uint64_t hash) {
+    for (int i = counts_bucket[hash & (COUNTS_BUCKETS - 1)]; i >= 0; i = counts[i].next)
+        if (counts[i].hash == hash && strcmp(counts[i].key, key) == 0)
+            return i;
+    return -1;
+}
+
+static void counts_init_locked(void) {
+    if (counts_ready)
+        return;
+    for (size_t b = 0; b < COUNTS_BUCKETS; b++)
+        counts_bucket[b] = -1;
+    counts_ready = 1;
+}
+
+/* Looks key up at revision: 1 with *total and *text (a malloc'd copy, or NULL) set, 0 when
+ * not kept (or kept at another revision), -1 when out of memory. */
+static int counts_get(const char *key, int64_t revision, int64_t *total, char **text) {
+    uint64_t hash = hash_bytes(1469598103934665603ULL, key);
+    int found = 0;
+    pthread_mutex_lock(&counts_lock);
+    counts_init_locked();
+    int i = counts_find(key, hash);
+    if (i >= 0 && counts[i].revision == revision) {
+        *total = counts[i].total;
+        *text = NULL;
+        found = 1;
+        if (counts[i].text && (*text = strdup(counts[i].text)) == NULL)
+            found = -1;
+        counts_lru_unlink(i);
+        counts_lru_front(i);
+    }
+    pthread_mutex_unlock(&counts_lock);
+    return found;
+}
+
+/* Keeps (total, text) for key at revision, replacing what key had. Best effort: on any
+ * failure nothing is kept. */
+static void counts_put(const char *key, int64_t revision, int64_t total, const char *text) {
+    size_t text_len = text ? strlen(text) : 0;
+    if (text_len > COUNTS_MAX_TEXT)
+        return;
+    char *key_copy = strdup(key);
+    char *text_copy = text ? strdup(text) : NULL;
+    if (key_copy == NULL || (text && text_copy == NULL)) {
+        free(key_copy);
+        free(text_copy);
+        return;
+    }
+    size_t bytes = strlen(key) + text_len + 2;
+    uint64_t hash = hash_bytes(1469598103934665603ULL, key);
+    pthread_mutex_lock(&counts_lock);
+    counts_init_locked();
+    int i = counts_find(key, hash);
+    if (i >= 0)
+        counts_drop(i);
+    while (counts_oldest >= 0 && counts_bytes + bytes > COUNTS_BYTES)
+        counts_drop(counts_oldest);
+    if (counts_free_count == 0 && counts_used == COUNTS_ENTRIES)
+        counts_drop(counts_oldest); /* every slot holds an entry, so there is an oldest */
+    i = counts_free_count ? counts_free[--counts_free_count] : counts_used++;
+    assert(i >= 0 && i < COUNTS_ENTRIES && counts[i].key == NULL);
+    struct count_entry *e = &counts[i];
+    e->key = key_copy;
+    e->hash = hash;
+    e->revision = revision;
+    e->total = total;
+    e->text = text_copy;
+    e->bytes = bytes;
+    e->next = counts_bucket[hash & (COUNTS_BUCKETS - 1)];
+    counts_bucket[hash & (COUNTS_BUCKETS - 1)] = i;
+    counts_lru_front(i);
+    counts_bytes += bytes;
+    pthread_mutex_unlock(&counts_lock);
+}
+
+/* Writes the counts' key of p (the collection, every filter value and q; then facet's name,
+ * or "" for the total) into buf: lengths prefix the texts, so no two queries share a key.
+ * Returns 0, or -1 when it does not fit (then the count is not kept). */
+static int counts_key(const struct collection *c, const struct parsed *p,
+                      const struct db_facet *facet, char *buf, size_t size) {
+    size_t used = 0;
+    int n = snprintf(buf, size, "%d|%s|", (int)c->type, facet ? facet->name : "");
+    if (n < 0 || (size_t)n >= size)
+        return -1;
+    used = (size_t)n;
+    if (p->q.match) {
+        n = snprintf(buf + used, size - used, "q%zu:%s|", strlen(p->q.match), p->q.match);
+        if (n < 0 || (size_t)n >= size - used)
+            return -1;
+        used += (size_t)n;
+    }
+    for (size_t i = 0; i < DB_READ_MAX_FILTERS; i++) {
+        if (!(p->q.filter_mask & (1u << i)))
+            continue;
+        const struct db_value *v = &p->q.filter[i];
+        n = v->is_text
+                ? snprintf(buf + used, size - used, "%zu=t%zu:%s|", i, strlen(v->text), v->text)
+                : snprintf(buf + used, size - used, "%zu=i%lld|", i, (long long)v->integer);
+        if (n < 0 || (size_t)n >= size - used)
+            return -1;
+        used += (size_t)n;
+    }
+    return 0;
+}
+
+/* The revision the counts of c are kept at, or -1 when they are not kept (no watcher). */
+static int64_t counts_revision(const struct collection *c) {
+    if (revision_current() < 0)
+        return -1;
+    return revision_of(c->depends, NULL);
+}
+
+/* meta.total of p, kept across pages. Returns the count, or -1 with err filled. */
+static int64_t count_total(struct db *db, const struct collection *c, const struct parsed *p,
+                           struct db_error *err) {
+    char key[MAX_URL + 2 * MAX_Q + 256];
+    int64_t revision = counts_revision(c);
+    int keep = revision >= 0 && counts_key(c, p, NULL, key, sizeof key) == 0;
+    int64_t total;
+    char *text;
+    if (keep && counts_get(key, revision, &total, &text) == 1) {
+        free(text);
+        return total;
+    }
+    total = db_read_count(db, &p->q, err);
+    if (keep && total >= 0)
+        counts_put(key, revision, total, NULL);
+    return total;
+}
+
+/* The JSON text of facet's counts over p, kept across pages (malloc'd), or NULL. */
+static char *count_facet(struct db *db, const struct collection *c, const struct parsed *p,
+                         const struct db_facet *facet, struct db_error *err) {
+    char key[MAX_URL + 2 * MAX_Q + 256];
+    int64_t revision = counts_revision(c);
+    int keep = revision >= 0 && counts_key(c, p, facet, key, sizeof key) == 0;
+    int64_t unused;
+    char *text = NULL;
+    if (keep && counts_get(key, revision, &unused, &text) == 1 && text != NULL)
+        return text;
+    free(text);
+    text = db_read_facet(db, &p->q, facet, err);
+    if (keep && text != NULL)
+        counts_put(key, revision, 0, text);
+    return text;
 }
 
 /* ---- 4. Answers ------------------------------------------------------------------------- */
@@ -786,8 +1067,19 @@ static int ndjson_fill(struct ndjson *s) {
     struct db_error err = {0};
     if (db_read_page(s->db, &s->p.q, STREAM_BATCH, &page, &err) != 0)
         return -1;
-    json_t *items = render_items(s->db, s->c, page.ids, page.count, s->p.fields);
     struct format_buf out = {0};
+    if (text_render && !s->p.has_fields) {
+        int rc = render_text(s->db, s->c, page.ids, page.count, "", "\n", &out);
+        keyset_advance(&s->p, &page);
+        s->done = !page.more;
+        db_page_free(&page);
+        free(s->buf);
+        s->buf = out.data;
+        s->len = out.len;
+        s->off = 0;
+        return rc;
+    }
+    json_t *items = render_items(s->db, s->c, page.ids, page.count, s->p.fields);
     int rc = items ? 0 : -1;
     size_t i;
     json_t *item;
@@ -844,6 +1136,81 @@ static ssize_t ndjson_read(void *ctx, uint64_t pos, char *buf, size_t max) {
     return (ssize_t)n;
 }
 
+/* Appends s as a JSON string, escaped as jansson escapes it. Returns 0 or -1. */
+static int text_append_string(struct format_buf *b, const char *s) {
+    int rc = text_append(b, "\"", 1);
+    for (const char *run = s; rc == 0; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch >= 0x20 && ch != '"' && ch != '\\')
+            continue;
+        rc = text_append(b, run, (size_t)(s - run));
+        if (rc != 0 || ch == '\0')
+            break;
+        char esc[8];
+        const char *e = ch == '"'    ? "\\\""
+                        : ch == '\\' ? "\\\\"
+                        : ch == '\b' ? "\\b"
+                        : ch == '\f' ? "\\f"
+                        : ch == '\n' ? "\\n"
+                        : ch == '\r' ? "\\r"
+                        : ch == '\t' ? "\\t"
+                                     : NULL;
+        if (e == NULL) {
+            snprintf(esc, sizeof esc, "\\u%04X", ch);
+            e = esc;
+        }
+        rc = text_append(b, e, strlen(e));
+        run = s + 1;
+    }
+    return rc == 0 ? text_append(b, "\"", 1) : -1;
+}
+
+/* The JSON page as text: the items' texts from SQLite spliced into the envelope, the same
+ * bytes as the jansson path gives (test_collection compares them). Returns the status. */
+static int list_text(const struct collection *c, struct request *req, struct response *res,
+                     const struct parsed *p, const struct db_page *page, int64_t total,
+                     char *const facet_texts[], const char *self, const char *next) {
+    struct format_buf b = {0};
+    int rc = text_append(&b, "{\"data\":[", 9);
+    struct format_buf items = {0};
+    if (rc == 0)
+        rc = render_text(req->db, c, page->ids, page->count, ",", "", &items);
+    if (rc == 0)
+        rc = text_append(&b, items.data, items.len);
+    format_buf_free(&items);
+    char num[64];
+    snprintf(num, sizeof num, "],\"meta\":{\"total\":%lld,\"limit\":%d", (long long)total,
+             (int)p->limit);
+    if (rc == 0)
+        rc = text_append(&b, num, strlen(num));
+    for (size_t f = 0; rc == 0 && f < p->facet_count; f++) {
+        rc = text_append(&b, f ? "," : ",\"facets\":{", f ? 1 : 11);
+        if (rc == 0)
+            rc = text_append_string(&b, p->facets[f]->name);
+        if (rc == 0)
+            rc = text_append(&b, ":", 1);
+        if (rc == 0)
+            rc = text_append_json(&b, facet_texts[f], strlen(facet_texts[f]));
+    }
+    if (rc == 0 && p->facet_count)
+        rc = text_append(&b, "}", 1);
+    if (rc == 0)
+        rc = text_append(&b, "},\"links\":{\"self\":", 18);
+    if (rc == 0)
+        rc = text_append_string(&b, self);
+    if (rc == 0)
+        rc = text_append(&b, ",\"next\":", 8);
+    if (rc == 0)
+        rc = next ? text_append_string(&b, next) : text_append(&b, "null", 4);
+    if (rc == 0)
+        rc = text_append(&b, "}}", 2);
+    if (rc != 0) {
+        format_buf_free(&b);
+        return response_problem(res, PROBLEM_INTERNAL, "the answer could not be rendered");
+    }
+    return response_json(res, 200, b.data, b.len);
+}
+
 int collection_list(const struct collection *c, struct request *req, struct response *res) {
     struct parsed p;
     int status = parse_list(c, req, res, &p, 0);
@@ -868,32 +1235,54 @@ int collection_list(const struct collection *c, struct request *req, struct resp
         return 200;
     }
     struct db_error err = {0};
+    /* the total first: it decides the page's plan, and it is kept across pages */
+    int64_t total = count_total(req->db, c, &p, &err);
+    if (total >= 0 && p.q.sort->in_order && (p.q.filter_mask || p.q.match)) {
+        /* walking the sort's index costs about limit * all / total rows, sorting the filtered
+         * set about total: walk when the filters keep many rows */
+        struct parsed every = p;
+        every.q.filter_mask = 0;
+        every.q.match = NULL;
+        int64_t all = count_total(req->db, c, &every, &err);
+        p.q.in_order =
+            all > 0 && (double)(p.limit + 1) * (double)all <= (double)total * (double)total;
+    }
     struct db_page page;
-    if (db_read_page(req->db, &p.q, p.limit, &page, &err) != 0) {
+    if (total < 0 || db_read_page(req->db, &p.q, p.limit, &page, &err) != 0) {
         fprintf(stderr, "plenary: %s: %s\n", c->path, err.message);
         parsed_free(&p);
         return response_problem(res, PROBLEM_INTERNAL, "the record could not be read");
     }
-    json_t *data = render_items(req->db, c, page.ids, page.count, p.fields);
-    int64_t total = db_read_count(req->db, &p.q, &err);
-    json_t *facets = json_object();
-    for (size_t f = 0; data && facets && f < p.facet_count; f++) {
-        char *text = db_read_facet(req->db, &p.q, p.facets[f], &err);
-        json_t *counts = text ? json_loads(text, 0, NULL) : NULL;
-        free(text);
-        if (counts == NULL) {
-            json_decref(facets);
-            facets = NULL;
-            break;
+    /* text: plain JSON needs no json_t; fields, pretty and CSV go through jansson */
+    int text =
+        text_render && p.format == FORMAT_JSON && !p.has_fields && request_pretty(req, res) == 0;
+    json_t *data = text ? NULL : render_items(req->db, c, page.ids, page.count, p.fields);
+    char *facet_texts[sizeof p.facets / sizeof p.facets[0]] = {NULL};
+    int facets_ok = 1;
+    for (size_t f = 0; facets_ok && f < p.facet_count; f++)
+        facets_ok = (facet_texts[f] = count_facet(req->db, c, &p, p.facets[f], &err)) != NULL;
+    json_t *facets = NULL;
+    if (!text && facets_ok) {
+        facets = json_object();
+        for (size_t f = 0; facets && f < p.facet_count; f++) {
+            json_t *counts_value = json_loads(facet_texts[f], 0, NULL);
+            if (counts_value == NULL) {
+                json_decref(facets);
+                facets = NULL;
+                break;
+            }
+            json_object_set_new(facets, p.facets[f]->name, counts_value);
         }
-        json_object_set_new(facets, p.facets[f]->name, counts);
     }
     char *next_cursor = page.more ? cursor_encode(&p, page.last_keys, page.last_id) : NULL;
-    if (data == NULL || total < 0 || facets == NULL || (page.more && next_cursor == NULL)) {
+    if ((!text && data == NULL) || total < 0 || !facets_ok || (!text && facets == NULL) ||
+        (page.more && next_cursor == NULL)) {
         if (err.code)
             fprintf(stderr, "plenary: %s: %s\n", c->path, err.message);
         json_decref(data);
         json_decref(facets);
+        for (size_t f = 0; f < p.facet_count; f++)
+            free(facet_texts[f]);
         free(next_cursor);
         db_page_free(&page);
         parsed_free(&p);
@@ -907,6 +1296,18 @@ int collection_list(const struct collection *c, struct request *req, struct resp
         snprintf(link, sizeof link, "<%s>; rel=\"next\"", next);
         response_header_add(res, "Link", link);
     }
+    if (text) {
+        status =
+            list_text(c, req, res, &p, &page, total, facet_texts, self, next_cursor ? next : NULL);
+        for (size_t f = 0; f < p.facet_count; f++)
+            free(facet_texts[f]);
+        free(next_cursor);
+        db_page_free(&page);
+        parsed_free(&p);
+        return status;
+    }
+    for (size_t f = 0; f < p.facet_count; f++)
+        free(facet_texts[f]);
     db_page_free(&page);
     parsed_free(&p);
     free(next_cursor);
@@ -1010,6 +1411,26 @@ int collection_item(const struct collection *c, struct request *req, struct resp
     if (found == 0)
         return response_problem(res, PROBLEM_NOT_FOUND, "no %s '%s' at %s", type_name(c->type), ref,
                                 c->path);
+    if (text_render && !has && request_pretty(req, res) == 0) {
+        struct format_buf item = {0};
+        struct format_buf body = {0};
+        if (render_text(req->db, c, &id, 1, "", "", &item) != 0)
+            return response_problem(res, PROBLEM_INTERNAL, "the record could not be read");
+        int rc = item.len == 0 ? 1 /* deleted since resolved */
+                 : text_append(&body, "{\"data\":", 8) != 0 ||
+                         text_append(&body, item.data, item.len) != 0 ||
+                         text_append(&body, "}", 1) != 0
+                     ? -1
+                     : 0;
+        format_buf_free(&item);
+        if (rc != 0) {
+            format_buf_free(&body);
+            return rc > 0 ? response_problem(res, PROBLEM_NOT_FOUND, "no %s '%s'",
+                                             type_name(c->type), ref)
+                          : response_problem(res, PROBLEM_INTERNAL, "out of memory");
+        }
+        return response_json(res, 200, body.data, body.len);
+    }
     json_t *items = render_items(req->db, c, &id, 1, mask);
     if (items == NULL)
         return response_problem(res, PROBLEM_INTERNAL, "the record could not be read");

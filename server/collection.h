@@ -38,6 +38,11 @@ int collection_ics(const struct collection *c, struct request *req, struct respo
 /* GET of one item by {ref} (id, or slug where the type has one). Returns the status. */
 int collection_item(const struct collection *c, struct request *req, struct response *res);
 
+/* Renders plain JSON answers (no fields, no pretty) as text spliced from SQLite (on = 1, the
+ * default) or through jansson values (0), which give the same bytes; for tests that compare
+ * the two. Not thread-safe: set it before serving. */
+void collection_text_render(int on);
+
 /* Turns a user's text into a safe FTS5 query: every whitespace-separated term quoted (inner
  * quotes doubled), so no input is FTS syntax. Returns 0, or -1 when it has no term or does
  * not fit in size. */

@@ -40,6 +40,7 @@ struct db_sort {
     size_t key_count;                    /* keys besides id */
     const char *keys[DB_READ_MAX_KEYS];  /* SQL of each key; opaque to callers */
     int key_is_text[DB_READ_MAX_KEYS];   /* 1: text key, 0: integer key (cursor typing) */
+    const char *in_order;                /* opaque: an index in this order, or NULL */
 };
 
 /* One facet of a collection. */
@@ -79,6 +80,9 @@ struct db_query {
     int after;                        /* 1: keyset: rows after after_keys / after_id */
     struct db_value after_keys[DB_READ_MAX_KEYS]; /* the last row's keys */
     int64_t after_id;                 /* the last row's id */
+    int in_order;                     /* 1: walk the sort's in_order index, testing each row
+                                         (for filters that keep many rows: no sort of the
+                                         whole filtered set); the plan only, never the rows */
 };
 
 /* A page of ids in order, with the keys of the last row (for the next cursor). */
@@ -112,16 +116,15 @@ int64_t db_read_count(struct db *db, const struct db_query *q, struct db_error *
 char *db_read_facet(struct db *db, const struct db_query *q, const struct db_facet *facet,
                     struct db_error *err);
 
-/* Receives the JSON text of one rendered item (field NULL: the object with every field, its
- * lists empty) or of one element of a list of an item (field: the list's name); elements
- * come in their recorded order. Returns 0 or -1 (stop). */
-typedef int (*db_render_fn)(void *ctx, int64_t id, const char *field, const char *json,
-                            size_t len);
+/* Receives the JSON text of one rendered item: the object with every field, its lists
+ * embedded in their recorded order. Returns 0 or -1 (stop). */
+typedef int (*db_render_fn)(void *ctx, int64_t id, const char *json, size_t len);
 
-/* Renders the items whose ids are in ids_json (a JSON array text): first every item's
- * object, then every list of every item, each list in its recorded order. Items not found
- * are skipped. Returns 0, or -1 with err filled (or when fn returned -1). */
-int db_read_render(struct db *db, enum record_type type, const char *ids_json,
+/* Renders the items of ids (count of them), one call of fn per item, in the order of ids,
+ * all in one query. Items not found are skipped. The text handed to fn is not
+ * NUL-terminated and lives until fn returns. Returns 0, or -1 with err filled (or when fn
+ * returned -1). */
+int db_read_render(struct db *db, enum record_type type, const int64_t *ids, size_t count,
                    db_render_fn fn, void *ctx, struct db_error *err);
 
 /* The SQL of q's page query (for EXPLAIN QUERY PLAN in tests): writes into buf. 0 or -1. */

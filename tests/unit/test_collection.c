@@ -1,7 +1,8 @@
 /* test_collection.c: the read API in-process — every data-driven case of tests/api/ through
  * dispatch() on a database made from the fixtures, a keyset walk over every page, the facts
  * of the record (order of delivery, sessions of the day), the FTS quoting, and EXPLAIN QUERY
- * PLAN of every collection's default query and each filter: an index, never a table scan. */
+ * PLAN of every collection's default query and each filter: an index, never a table scan;
+ * and that the text render gives the jansson render's bytes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,12 +12,14 @@
 #include "../api/api_case.h"
 #include "collection.h"
 #include "db.h"
+#include "db_internal.h"
 #include "db_read.h"
 #include "dispatch.h"
 #include "embedded.h"
 #include "record.h"
 
 #include <jansson.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -342,11 +345,98 @@ static void query_plans(void **state) {
                 q.after_keys[k] = (struct db_value){q.sort->key_is_text[k], 1, "a"};
             assert_int_equal(db_read_explain(db, &q, plan, sizeof plan), 0);
             assert_indexed(what, plan);
+            /* and walking the sort's index, for filters that keep many rows */
+            q.in_order = 1;
+            assert_int_equal(db_read_explain(db, &q, plan, sizeof plan), 0);
+            assert_indexed(what, plan);
+            if (q.sort->in_order)
+                assert_non_null(strstr(plan, q.sort->in_order));
         }
         struct db_query q = {.coll = dc, .sort = &dc->sorts[0], .match = "\"court\""};
         assert_int_equal(db_read_explain(db, &q, plan, sizeof plan), 0);
         assert_indexed(dc->table, plan);
     }
+}
+
+/* Runs target with the text render and with the jansson render: the same status, type and
+ * bytes. Returns 0 when they agree. */
+static int renders_agree(const char *target) {
+    struct call text, values;
+    collection_text_render(1);
+    run(&text, target, NULL);
+    collection_text_render(0);
+    run(&values, target, NULL);
+    collection_text_render(1);
+    int same = text.res.status == values.res.status && text.len == values.len &&
+               (text.len == 0 || memcmp(text.body, values.body, text.len) == 0) &&
+               strcmp(text.res.content_type ? text.res.content_type : "",
+                      values.res.content_type ? values.res.content_type : "") == 0;
+    if (!same)
+        fprintf(stderr, "DIFF %s:\n  text:   %.300s\n  values: %.300s\n", target,
+                text.body ? text.body : "", values.body ? values.body : "");
+    call_free(&text);
+    call_free(&values);
+    return same ? 0 : -1;
+}
+
+/* The text render (SQLite's JSON spliced into the envelope) gives the bytes of the jansson
+ * render for every collection's default query, its pages, facets, items and NDJSON, every
+ * API case, and text that needs escaping (control characters, quotes, non-ASCII). */
+static void text_render_is_jansson_render(void **state) {
+    (void)state;
+    static const char *const paths[] = {"/v1/assemblies",    "/v1/sessions", "/v1/interventions",
+                                        "/v1/organizations", "/v1/people",   "/v1/side-events",
+                                        "/v1/documents",     "/v1/topics"};
+    static const char *const suffixes[] = {
+        "", "?limit=1", "?limit=500", "?format=ndjson", "?sort=id&limit=3", "/1", "/2", "/3"};
+    int failed = 0;
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
+        for (size_t k = 0; k < sizeof suffixes / sizeof suffixes[0]; k++) {
+            char target[256];
+            snprintf(target, sizeof target, "%s%s", paths[i], suffixes[k]);
+            failed += renders_agree(target) != 0;
+        }
+    static const char *const facets[] = {
+        "/v1/interventions?facet=session,date,organization,organization_kind,speaker,"
+        "on_behalf_of,topic",
+        "/v1/sessions?facet=assembly,kind,date,part_of_day,topic",
+        "/v1/organizations?facet=kind,country_code,coalition_member,parent",
+        "/v1/people?facet=organization",
+        "/v1/side-events?facet=assembly,date,host,topic",
+        "/v1/documents?facet=assembly,kind,author"};
+    for (size_t i = 0; i < sizeof facets / sizeof facets[0]; i++)
+        failed += renders_agree(facets[i]) != 0;
+    struct api_case *cases;
+    size_t count;
+    assert_int_equal(api_cases_load(api_cases_dir(), &cases, &count), 0);
+    for (size_t i = 0; i < count; i++)
+        failed += renders_agree(cases[i].target) != 0;
+    api_cases_free(cases, count);
+
+    /* text jansson escapes differently from SQLite (\u001F, not \u001f) or not at all */
+    sqlite3 *h = db_handle(db);
+    assert_int_equal(sqlite3_exec(h,
+                                  "UPDATE organizations SET name = name || char(1, 31, 34, 92, "
+                                  "47, 9, 10, 233, 8232, 127) WHERE id IN (SELECT "
+                                  "organization_id FROM interventions WHERE id <= 3)",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_true(sqlite3_changes(h) > 0);
+    static const char *const escaped[] = {"/v1/interventions",
+                                          "/v1/interventions?facet=organization,speaker",
+                                          "/v1/interventions/1",
+                                          "/v1/organizations?limit=500",
+                                          "/v1/organizations?format=ndjson",
+                                          "/v1/people?facet=organization"};
+    for (size_t i = 0; i < sizeof escaped / sizeof escaped[0]; i++)
+        failed += renders_agree(escaped[i]) != 0;
+    assert_int_equal(sqlite3_exec(h,
+                                  "UPDATE organizations SET name = substr(name, 1, length(name) "
+                                  "- 10) WHERE id IN (SELECT organization_id FROM interventions "
+                                  "WHERE id <= 3)",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(failed, 0);
 }
 
 int main(void) {
@@ -356,6 +446,7 @@ int main(void) {
         cmocka_unit_test(keyset_walks),
         cmocka_unit_test(record_facts),
         cmocka_unit_test(query_plans),
+        cmocka_unit_test(text_render_is_jansson_render),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
