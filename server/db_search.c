@@ -6,6 +6,16 @@
  * type mask is false, so its FTS table is never opened). bm25 scores of different tables
  * are computed over different corpora and so are only roughly comparable; titles and names
  * weigh more than running text, which is what a reader expects of a type-ahead box.
+ *
+ * The ranked set is bounded: each branch takes at most DB_SEARCH_MAX_CANDIDATES matches of
+ * its table in index (rowid) order, and only those are scored and sorted. A word found in
+ * most of a million interventions would otherwise be scored, sorted and counted in full
+ * (seconds) to show twenty hits. When a type has fewer matches than the bound — every rare
+ * word, every type of a small record — its ranking is exact; beyond it, the candidates are
+ * the type's oldest matches, ranked. The candidate set depends only on the record, the
+ * match and the type mask, so offset paging over it still visits every candidate once.
+ * The count behind meta.total stops likewise at a cap (DB_SEARCH_COUNT_CAP + 1 rows).
+ *
  * Snippets and references are read afterwards for the page only, one query per type with
  * the page's ids, so a common word costs one snippet per hit shown, not per hit found. */
 #include "db_search.h"
@@ -23,30 +33,40 @@ _Static_assert(RECORD_ASSEMBLY == 0 && RECORD_TOPIC == 1 && RECORD_ORGANIZATION 
                    RECORD_INTERVENTION == 6 && RECORD_SIDE_EVENT == 7,
                "db_search.c's SQL numbers the types as enum record_type does");
 
-/* ?1 match, ?2 type mask. Each branch: type, id, score. */
+/* ?1 match, ?2 type mask, ?5 the candidates per type. Each branch: type, id, score, over at
+ * most ?5 matches of its table taken in rowid order (the LIMIT inside the branch stops the
+ * FTS5 scan, so bm25 runs on those rows only). */
+#define BRANCH(t, tbl, bit, score)                                                                 \
+    "SELECT * FROM (SELECT " #t " AS t, rowid AS id, " score " AS score FROM " tbl                 \
+    " WHERE (?2 & " #bit ") != 0 AND " tbl " MATCH ?1 LIMIT ?5)"
 #define SEARCH_UNION                                                                               \
-    "SELECT 0 AS t, rowid AS id, bm25(assemblies_fts, 5.0, 5.0, 1.0) AS score "                    \
-    "FROM assemblies_fts WHERE (?2 & 1) != 0 AND assemblies_fts MATCH ?1 "                         \
-    "UNION ALL SELECT 1, rowid, bm25(topics_fts) "                                                 \
-    "FROM topics_fts WHERE (?2 & 2) != 0 AND topics_fts MATCH ?1 "                                 \
-    "UNION ALL SELECT 2, rowid, bm25(organizations_fts, 5.0, 5.0) "                                \
-    "FROM organizations_fts WHERE (?2 & 4) != 0 AND organizations_fts MATCH ?1 "                   \
-    "UNION ALL SELECT 3, rowid, bm25(people_fts) "                                                 \
-    "FROM people_fts WHERE (?2 & 8) != 0 AND people_fts MATCH ?1 "                                 \
-    "UNION ALL SELECT 4, rowid, bm25(documents_fts) "                                              \
-    "FROM documents_fts WHERE (?2 & 16) != 0 AND documents_fts MATCH ?1 "                          \
-    "UNION ALL SELECT 5, rowid, bm25(sessions_fts, 5.0, 3.0, 1.0, 1.0) "                           \
-    "FROM sessions_fts WHERE (?2 & 32) != 0 AND sessions_fts MATCH ?1 "                            \
-    "UNION ALL SELECT 6, rowid, bm25(interventions_fts, 1.0, 1.0, 2.0, 2.0) "                      \
-    "FROM interventions_fts WHERE (?2 & 64) != 0 AND interventions_fts MATCH ?1 "                  \
-    "UNION ALL SELECT 7, rowid, bm25(side_events_fts, 5.0, 1.0) "                                  \
-    "FROM side_events_fts WHERE (?2 & 128) != 0 AND side_events_fts MATCH ?1 "
+    BRANCH(0, "assemblies_fts", 1, "bm25(assemblies_fts, 5.0, 5.0, 1.0)") \
+    " UNION ALL " BRANCH(1, "topics_fts", 2, "bm25(topics_fts)") \
+    " UNION ALL " BRANCH(2, "organizations_fts", 4, "bm25(organizations_fts, 5.0, 5.0)") \
+    " UNION ALL " BRANCH(3, "people_fts", 8, "bm25(people_fts)") \
+    " UNION ALL " BRANCH(4, "documents_fts", 16, "bm25(documents_fts)") \
+    " UNION ALL " BRANCH(5, "sessions_fts", 32, "bm25(sessions_fts, 5.0, 3.0, 1.0, 1.0)") \
+    " UNION ALL " BRANCH(6, "interventions_fts", 64, "bm25(interventions_fts, 1.0, 1.0, 2.0, 2.0)") \
+    " UNION ALL " BRANCH(7, "side_events_fts", 128, "bm25(side_events_fts, 5.0, 1.0)")
 
-/* ?3 limit, ?4 offset. */
+/* ?1 match, ?2 type mask. Each branch: one row per match, no score. */
+#define MATCHES(tbl, bit) "SELECT 1 FROM " tbl " WHERE (?2 & " #bit ") != 0 AND " tbl " MATCH ?1"
+#define SEARCH_MATCHES                                                                             \
+    MATCHES("assemblies_fts", 1) \
+    " UNION ALL " MATCHES("topics_fts", 2) \
+    " UNION ALL " MATCHES("organizations_fts", 4) \
+    " UNION ALL " MATCHES("people_fts", 8) \
+    " UNION ALL " MATCHES("documents_fts", 16) \
+    " UNION ALL " MATCHES("sessions_fts", 32) \
+    " UNION ALL " MATCHES("interventions_fts", 64) \
+    " UNION ALL " MATCHES("side_events_fts", 128)
+
+/* ?3 limit, ?4 offset, ?5 candidates per type. */
 static const char sql_page[] =
     "SELECT t, id FROM (" SEARCH_UNION ") ORDER BY score, t, id LIMIT ?3 OFFSET ?4";
 
-static const char sql_count[] = "SELECT count(*) FROM (" SEARCH_UNION ")";
+/* ?3 the most rows counted: the union stops there. */
+static const char sql_count[] = "SELECT count(*) FROM (" SEARCH_MATCHES " LIMIT ?3)";
 
 /* The snippet's arguments: the best column, the match markers, an ellipsis, ~12 tokens. */
 #define SNIP(tbl) "snippet(" tbl ", -1, char(1), char(2), '…', 12)"
@@ -100,7 +120,7 @@ void db_search_hits_free(struct db_search_hit *hits, size_t count) {
     }
 }
 
-int64_t db_search_count(struct db *db, const char *match, unsigned type_mask,
+int64_t db_search_count(struct db *db, const char *match, unsigned type_mask, int64_t cap,
                         struct db_error *err) {
     sqlite3_stmt *st = db_prepare(db, sql_count);
     if (st == NULL) {
@@ -109,7 +129,9 @@ int64_t db_search_count(struct db *db, const char *match, unsigned type_mask,
     }
     int64_t n = -1;
     if (sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC) == SQLITE_OK &&
-        sqlite3_bind_int64(st, 2, type_mask) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        sqlite3_bind_int64(st, 2, type_mask) == SQLITE_OK &&
+        sqlite3_bind_int64(st, 3, cap < INT64_MAX ? cap + 1 : cap) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
         n = sqlite3_column_int64(st, 0);
     else
         db_fail(db, err, "search count");
@@ -210,7 +232,8 @@ int db_search_page(struct db *db, const char *match, unsigned type_mask, size_t 
     if (sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC) != SQLITE_OK ||
         sqlite3_bind_int64(st, 2, type_mask) != SQLITE_OK ||
         sqlite3_bind_int64(st, 3, (sqlite3_int64)limit) != SQLITE_OK ||
-        sqlite3_bind_int64(st, 4, offset) != SQLITE_OK) {
+        sqlite3_bind_int64(st, 4, offset) != SQLITE_OK ||
+        sqlite3_bind_int64(st, 5, DB_SEARCH_MAX_CANDIDATES) != SQLITE_OK) {
         db_fail(db, err, "search: bind");
         db_done(st);
         return -1;

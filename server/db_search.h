@@ -16,6 +16,15 @@
 #define DB_SEARCH_OPEN '\x01'
 #define DB_SEARCH_CLOSE '\x02'
 
+/* The most matches of one type that are ranked: each type's first matches in index (rowid)
+ * order, scored by bm25 and sorted. Below it ranking is exact; above it, a common word ranks
+ * this many of each type's matches instead of hundreds of thousands (see db_search.c). */
+#define DB_SEARCH_MAX_CANDIDATES 2000
+
+/* The count of hits behind meta.total stops here: past it, meta.total is this cap and a lower
+ * bound of the true count. */
+#define DB_SEARCH_COUNT_CAP 10000
+
 /* One hit: its type and id, then (filled by db_search_page) its compact reference's fields
  * and its snippet. Strings are malloc'd (NULL where the type has no such field) and freed by
  * db_search_hits_free. */
@@ -31,14 +40,18 @@ struct db_search_hit {
 
 /* Reads hits offset .. offset+limit-1 of match over the types in type_mask (bit
  * 1u << enum record_type), ranked by bm25 (best first; ties by type then id, so the order is
- * total and offset paging visits every hit once), with their references and snippets.
+ * total and offset paging visits every hit once), with their references and snippets. The
+ * ranked hits are each type's first DB_SEARCH_MAX_CANDIDATES matches in rowid order: every
+ * match of a type with fewer; past them pages are empty.
  * `hits` has room for limit entries; *count gets how many were filled. Returns 0, or -1 with
  * err filled (an FTS5 syntax error included: callers quote every term so it cannot occur). */
 int db_search_page(struct db *db, const char *match, unsigned type_mask, size_t limit,
                    int64_t offset, struct db_search_hit *hits, size_t *count, struct db_error *err);
 
-/* Counts every hit of match over the types in type_mask. Returns the count, or -1. */
-int64_t db_search_count(struct db *db, const char *match, unsigned type_mask, struct db_error *err);
+/* Counts the hits of match over the types in type_mask, stopping past cap. Returns the exact
+ * count when it is at most cap, cap + 1 when there are more, or -1. */
+int64_t db_search_count(struct db *db, const char *match, unsigned type_mask, int64_t cap,
+                        struct db_error *err);
 
 /* Frees the strings of count hits (not the array). */
 void db_search_hits_free(struct db_search_hit *hits, size_t count);

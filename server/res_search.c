@@ -397,7 +397,7 @@ int res_search(struct request *req, struct response *res) {
     struct db_error err = {0};
     json_t *doc = NULL;
     char *self = NULL, *next = NULL;
-    int64_t total = db_search_count(req->db, match, mask, &err);
+    int64_t total = db_search_count(req->db, match, mask, DB_SEARCH_COUNT_CAP, &err);
     if (total < 0 ||
         db_search_page(req->db, match, mask, limit + 1, offset, hits, &count, &err) != 0) {
         fprintf(stderr, "plenary: search: %s\n", err.message);
@@ -405,6 +405,11 @@ int res_search(struct request *req, struct response *res) {
         return response_problem(res, PROBLEM_INTERNAL, "the search could not be run");
     }
     int more = count > limit;
+    /* past the cap the count stopped: report the cap, flagged as a lower bound (the flag is
+     * present only then, so an exact total reads as before) */
+    int lower_bound = total > DB_SEARCH_COUNT_CAP;
+    if (lower_bound)
+        total = DB_SEARCH_COUNT_CAP;
     size_t shown = more ? limit : count;
 
     json_t *data = json_array();
@@ -433,7 +438,10 @@ int res_search(struct request *req, struct response *res) {
     }
     if (json_object_set_new(
             doc, "meta",
-            json_pack("{s:I,s:I}", "total", (json_int_t)total, "limit", (json_int_t)limit)) != 0 ||
+            lower_bound ? json_pack("{s:I,s:b,s:I}", "total", (json_int_t)total,
+                                    "total_is_lower_bound", 1, "limit", (json_int_t)limit)
+                        : json_pack("{s:I,s:I}", "total", (json_int_t)total, "limit",
+                                    (json_int_t)limit)) != 0 ||
         json_object_set_new(doc, "links",
                             json_pack("{s:s,s:o}", "self", self, "next",
                                       next ? json_string(next) : json_null())) != 0)
