@@ -72,9 +72,24 @@ static json_t *operation(const struct route *route, const struct route_op *op) {
                                                     ? "string"
                                                     : "object");
         }
-        json_object_set_new(success, "content",
-                            json_pack("{s:{s:o}}", doc->media ? doc->media : "application/json",
-                                      "schema", schema));
+        json_t *content = json_pack("{s:{s:o}}", doc->media ? doc->media : "application/json",
+                                    "schema", schema);
+        /* a collection that takes `format` also answers CSV and NDJSON (the same rows) */
+        for (size_t i = 0; i < ROUTE_MAX_PARAMS && doc->params[i] != NULL; i++) {
+            if (strcmp(doc->params[i], "format") != 0)
+                continue;
+            json_object_set_new(
+                content, "text/csv",
+                json_pack("{s:{s:s, s:s}}", "schema", "type", "string", "description",
+                          "RFC 4180 CSV of the page: a header row, a reference as <field>_id and "
+                          "<field>_name columns, a list as names joined by '; '."));
+            json_object_set_new(
+                content, "application/x-ndjson",
+                json_pack("{s:{s:s, s:s}}", "schema", "type", "string", "description",
+                          "One JSON object (as in data) a line: the whole filtered set, "
+                          "streamed, without paging."));
+        }
+        json_object_set_new(success, "content", content);
     }
     /* http.c sets X-Revision on every answer, and ETag on every buffered 200 answer to GET:
      * an event stream never has one (nor does a streamed NDJSON body, hence not required). */
