@@ -922,6 +922,56 @@ static int counts_key(const struct collection *c, const struct parsed *p,
     return 0;
 }
 
+/* Counts being made now, so that concurrent requests for one count make it once: on a large
+ * record the first count of a filter or facet takes seconds, and every worker thread making
+ * it at the same time would only slow each other down (guarded by counts_lock). */
+#define COUNTS_IN_FLIGHT 16
+static char *counts_making[COUNTS_IN_FLIGHT]; /* keys being counted, or NULL */
+static pthread_cond_t counts_made = PTHREAD_COND_INITIALIZER; /* a count in flight ended */
+
+/* Before making the count of key: returns 1 when the caller makes it (and must call
+ * counts_end), 0 when another request was making it and has finished (look it up again;
+ * if it is still missing, count without waiting), -1 when too many counts are in flight
+ * (count without registering). */
+static int counts_begin(const char *key) {
+    pthread_mutex_lock(&counts_lock);
+    int waited = 0;
+    for (;;) {
+        int busy = 0, free_slot = -1;
+        for (int i = 0; i < COUNTS_IN_FLIGHT; i++) {
+            if (counts_making[i] == NULL)
+                free_slot = free_slot < 0 ? i : free_slot;
+            else if (strcmp(counts_making[i], key) == 0)
+                busy = 1;
+        }
+        if (busy) {
+            pthread_cond_wait(&counts_made, &counts_lock);
+            waited = 1;
+            continue;
+        }
+        if (waited || free_slot < 0 || (counts_making[free_slot] = strdup(key)) == NULL) {
+            pthread_mutex_unlock(&counts_lock);
+            return waited ? 0 : -1;
+        }
+        pthread_mutex_unlock(&counts_lock);
+        return 1;
+    }
+}
+
+/* After making the count of key (kept or not): wakes the requests waiting for it. */
+static void counts_end(const char *key) {
+    pthread_mutex_lock(&counts_lock);
+    for (int i = 0; i < COUNTS_IN_FLIGHT; i++) {
+        if (counts_making[i] != NULL && strcmp(counts_making[i], key) == 0) {
+            free(counts_making[i]);
+            counts_making[i] = NULL;
+            break;
+        }
+    }
+    pthread_cond_broadcast(&counts_made);
+    pthread_mutex_unlock(&counts_lock);
+}
+
 /* The revision the counts of c are kept at, or -1 when they are not kept (no watcher). */
 static int64_t counts_revision(const struct collection *c) {
     if (revision_current() < 0)
@@ -941,9 +991,16 @@ static int64_t count_total(struct db *db, const struct collection *c, const stru
         free(text);
         return total;
     }
+    int flight = keep ? counts_begin(key) : -1;
+    if (flight == 0 && counts_get(key, revision, &total, &text) == 1) {
+        free(text); /* made by the request we waited for */
+        return total;
+    }
     total = db_read_count(db, &p->q, err);
     if (keep && total >= 0)
         counts_put(key, revision, total, NULL);
+    if (flight == 1)
+        counts_end(key);
     return total;
 }
 
@@ -958,9 +1015,16 @@ static char *count_facet(struct db *db, const struct collection *c, const struct
     if (keep && counts_get(key, revision, &unused, &text) == 1 && text != NULL)
         return text;
     free(text);
+    text = NULL;
+    int flight = keep ? counts_begin(key) : -1;
+    if (flight == 0 && counts_get(key, revision, &unused, &text) == 1 && text != NULL)
+        return text; /* made by the request we waited for */
+    free(text);
     text = db_read_facet(db, &p->q, facet, err);
     if (keep && text != NULL)
         counts_put(key, revision, 0, text);
+    if (flight == 1)
+        counts_end(key);
     return text;
 }
 
