@@ -372,6 +372,16 @@ int collection_fts_query(const char *text, char *out, size_t size) {
         }                                                                                          \
     } while (0)
 
+/* Sets index to the entry of table (entries with a .name, ended by a NULL name) named by the
+ * len bytes at s, or to the terminator's index when none is. */
+#define FIND_NAME(index, table, s, len)                                                            \
+    for ((index) = 0; (table)[index].name && !name_is((table)[index].name, (s), (len)); (index)++)
+
+/* Is name exactly the len bytes at s (one item of a comma-separated list)? */
+static int name_is(const char *name, const char *s, size_t len) {
+    return strlen(name) == len && strncmp(name, s, len) == 0;
+}
+
 /* Parses `fields` into p->fields. Returns 0 or a problem status. */
 static int parse_fields(const struct collection *c, struct response *res, const char *value,
                         unsigned long *mask, int *has) {
@@ -384,10 +394,8 @@ static int parse_fields(const struct collection *c, struct response *res, const 
     for (;;) {
         const char *end = strchr(s, ',');
         size_t len = end ? (size_t)(end - s) : strlen(s);
-        size_t f = 0;
-        while (c->fields[f].name &&
-               !(strlen(c->fields[f].name) == len && strncmp(c->fields[f].name, s, len) == 0))
-            f++;
+        size_t f;
+        FIND_NAME(f, c->fields, s, len);
         if (c->fields[f].name == NULL) {
             char allowed[512];
             LIST_NAMES(allowed, c->fields);
@@ -580,10 +588,8 @@ static int parse_list(const struct collection *c, struct request *req, struct re
         for (;;) {
             const char *end = strchr(s, ',');
             size_t len = end ? (size_t)(end - s) : strlen(s);
-            size_t f = 0;
-            while (dc->facets[f].name &&
-                   !(strlen(dc->facets[f].name) == len && strncmp(dc->facets[f].name, s, len) == 0))
-                f++;
+            size_t f;
+            FIND_NAME(f, dc->facets, s, len);
             if (dc->facets[f].name == NULL) {
                 char list[256];
                 LIST_NAMES(list, dc->facets);
