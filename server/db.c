@@ -40,6 +40,7 @@ struct db {
     size_t slot_cap;            /* slots allocated */
     size_t slot_count;          /* slots used */
     int in_write;               /* 1 between db_write_begin and commit/rollback */
+    int in_read;                /* 1 between db_read_begin and db_read_end */
 };
 
 /* ---- Process-wide set-up ------------------------------------------------------------ */
@@ -386,6 +387,31 @@ int64_t db_type_revision(struct db *db, const char *type) {
 int db_in_write(const struct db *db) {
     assert(db != NULL);
     return db->in_write;
+}
+
+int db_read_begin(struct db *db) {
+    assert(db != NULL && !db->in_write && !db->in_read);
+    /* BEGIN is deferred: the snapshot starts at the first statement that reads. */
+    sqlite3_stmt *stmt = db_prepare(db, "BEGIN");
+    if (stmt == NULL || sqlite3_step(stmt) != SQLITE_DONE) {
+        db_done(stmt);
+        return -1;
+    }
+    db_done(stmt);
+    db->in_read = 1;
+    return 0;
+}
+
+void db_read_end(struct db *db) {
+    assert(db != NULL);
+    if (!db->in_read)
+        return;
+    db->in_read = 0;
+    sqlite3_stmt *stmt = db_prepare(db, "COMMIT");
+    int rc = stmt != NULL ? sqlite3_step(stmt) : SQLITE_ERROR;
+    db_done(stmt);
+    if (rc != SQLITE_DONE && sqlite3_get_autocommit(db->handle) == 0)
+        (void)sqlite3_exec(db->handle, "ROLLBACK", NULL, NULL, NULL);
 }
 
 int db_write_begin(struct db *db, struct db_error *err) {

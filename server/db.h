@@ -49,6 +49,14 @@ int64_t db_revision(struct db *db);
  * snake_case, e.g. "side_event"), 0 when none ever did, -1 on error. One index seek. */
 int64_t db_type_revision(struct db *db, const char *type);
 
+/* One read snapshot for a whole request: every query between db_read_begin and db_read_end
+ * sees the same revision (a list's total, facets and page agree even while a writer
+ * commits), and the file and WAL locks are taken once instead of once per statement.
+ * db_read_begin returns 0, or -1 when the snapshot could not start (the queries then run
+ * each in its own snapshot, as without it); db_read_end ends it (a no-op after -1). */
+int db_read_begin(struct db *db);
+void db_read_end(struct db *db);
+
 /* Write transactions: begin (BEGIN IMMEDIATE, then the revision is raised by one so that the
  * change-log rows written by triggers carry it), commit or roll back. Return 0 or -1.
  * A transaction that wrote no change-log row (nothing changed) is rolled back by

@@ -862,7 +862,11 @@ static void route_exchange(struct exchange *x) {
         return;
     }
     req->db = worker_connection(x->server);
+    /* one snapshot per request; a stream's later batches read outside it */
+    int snapshot = req->db != NULL && db_read_begin(req->db) == 0;
     x->route = dispatch(req, res, &x->path_arg);
+    if (snapshot)
+        db_read_end(req->db);
 }
 
 static enum MHD_Result respond(struct exchange *x);

@@ -1,6 +1,7 @@
 /* test_db.c: unit tests of db.c and schema/: migrations, the constraints the schema must
  * refuse with (each its own test), the revision and the change log, the timestamps, FTS kept
- * in sync by triggers, the statement cache, and read-only connections to a WAL file. */
+ * in sync by triggers, the statement cache, read-only connections to a WAL file and their
+ * one-snapshot-per-request reads. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -418,6 +419,35 @@ static void test_read_only_wal(void **state) {
     assert_non_null(f->db);
 }
 
+/* Inside db_read_begin / db_read_end every query sees one snapshot: a commit made meanwhile
+ * by another connection shows only after db_read_end. */
+static void test_read_snapshot(void **state) {
+    struct fixture *f = *state;
+    struct db_error err = {0};
+    write_base(f->db);
+    struct db *ro = db_open(f->path, DB_READ_ONLY, &err);
+    assert_non_null(ro);
+    assert_int_equal(db_read_begin(ro), 0);
+    assert_int_equal(db_revision(ro), 1);
+    int64_t topics = scalar(ro, "SELECT count(*) FROM topics");
+    assert_int_equal(db_write_begin(f->db, &err), 0);
+    assert_int_equal(run(f->db, "INSERT INTO topics (id, slug, name) VALUES (1, 'coop', 'Coop')"),
+                     SQLITE_OK);
+    assert_int_equal(db_write_commit(f->db, &err), 0);
+    /* still the snapshot taken at the first read */
+    assert_int_equal(db_revision(ro), 1);
+    assert_int_equal(scalar(ro, "SELECT count(*) FROM topics"), topics);
+    db_read_end(ro);
+    assert_int_equal(db_revision(ro), 2);
+    assert_int_equal(scalar(ro, "SELECT count(*) FROM topics"), topics + 1);
+    /* a second snapshot starts fresh, and ending twice is harmless */
+    assert_int_equal(db_read_begin(ro), 0);
+    assert_int_equal(db_revision(ro), 2);
+    db_read_end(ro);
+    db_read_end(ro);
+    db_close(ro);
+}
+
 static void test_open_failures(void **state) {
     (void)state;
     struct db_error err = {0};
@@ -456,6 +486,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_fts_in_sync, setup, teardown),
         cmocka_unit_test_setup_teardown(test_statement_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_only_wal, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_snapshot, setup, teardown),
         cmocka_unit_test(test_open_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
