@@ -123,7 +123,9 @@ focus() {
 run_wrk() {
     local out=$1 conns=$2 duration=$3 url=$4 h
     shift 4
-    local args=(-t"$BENCH_WRK_THREADS" -c"$conns" -d"$duration" --timeout 10s --latency
+    # wrk needs at least one connection per thread
+    local threads=$((BENCH_WRK_THREADS < conns ? BENCH_WRK_THREADS : conns))
+    local args=(-t"$threads" -c"$conns" -d"$duration" --timeout 10s --latency
         -s bench/check.lua)
     for h in "$@"; do args+=(-H "$h"); done
     wrk "${args[@]}" "$url" >"$out" 2>&1 || true
