@@ -1,6 +1,6 @@
-/* db_read.c: the SQL of the read API. The file is divided as follows:
- *   1. compact references and the render query of each type (an item's object with its
- *      lists embedded, for every id of a page at once, in page order: no query per row);
+/* db_read.c: the SQL of the read API (but the items' render: db_render.c). The file is
+ * divided as follows:
+ *   1. compact references as SQL JSON objects (the values of facets);
  *   2. the allowlists: filters, sorts and facets of each collection, with their SQL terms;
  *   3. the query builder: page, count and facet queries assembled from allowlisted terms
  *      only (never from a request's text), interned so that each shape is prepared once
@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- 1. References and render queries --------------------------------------------------- */
+/* ---- 1. References ---------------------------------------------------------------------- */
 
 #define IN_LIST " IN (SELECT value FROM json_each(?))"
 
@@ -34,92 +34,7 @@
 #define REF_TITLED(a)                                                                          \
     "CASE WHEN " a ".id IS NULL THEN NULL ELSE json_object('id', " a ".id, 'slug', " a          \
     ".slug, 'name', " a ".title, 'kind', " a ".kind) END"
-#define REF_SEGMENT(a)                                                                         \
-    "CASE WHEN " a ".id IS NULL THEN NULL ELSE json_object('id', " a ".id, 'name', " a          \
-    ".title) END"
-#define STAMPS "'created_at', x.created_at, 'updated_at', x.updated_at"
 
-/* An item's list, embedded in its object: the JSON array of elem (one element's JSON text)
- * over `from` (the rows of x's list, in recorded order). group_concat keeps the order of its
- * ordered subquery (SQLite does not flatten an ordered subquery into an aggregate), and
- * json() makes the text an array inside json_object rather than a string. */
-#define LIST(elem, from)                                                                       \
-    "json('[' || coalesce((SELECT group_concat(v, ',') FROM (SELECT " elem " AS v " from       \
-    ")), '') || ']')"
-#define LINK_LIST(link, owner, target, alias, ref)                                             \
-    LIST(ref, "FROM " link " l JOIN " target " " alias " ON " alias ".id = l." alias            \
-              "_id WHERE l." owner " = x.id ORDER BY l.position")
-/* The items of the ids in ?1 (a JSON array), in that order: every render query is
- * SELECT x.id, object ITEMS(table) [joins] IN_ORDER. */
-#define ITEMS(table) " FROM json_each(?1) j CROSS JOIN " table " x ON x.id = j.value"
-/* No ORDER BY: sorting would copy every rendered row into SQLite's sorter; db_read_render
- * puts the rows in page order itself. */
-#define IN_ORDER ""
-
-/* (id, object JSON with every list embedded) of every id in ?1, in the order of ?1. One
- * query per page: lists are correlated subqueries, not a query per row. */
-static const char *const renders[RECORD_TYPE_COUNT] = {
-    [RECORD_ASSEMBLY] = "SELECT x.id, json_object('id', x.id, 'slug', x.slug, 'name', x.name, "
-                        "'short_name', x.short_name, 'place', x.place, 'start_date', "
-                        "x.start_date, 'end_date', x.end_date, " STAMPS ")" ITEMS("assemblies")
-                            IN_ORDER,
-    [RECORD_TOPIC] = "SELECT x.id, json_object('id', x.id, 'slug', x.slug, 'name', x.name, "
-                     STAMPS ")" ITEMS("topics") IN_ORDER,
-    [RECORD_ORGANIZATION] = "SELECT x.id, json_object('id', x.id, 'slug', x.slug, 'name', "
-                            "x.name, 'kind', x.kind, 'acronym', x.acronym, 'country_code', "
-                            "x.country_code, 'parent', " REF_ORG("o")
-                            ", 'coalition_member', json(iif(x.coalition_member, 'true', "
-                            "'false')), " STAMPS ")" ITEMS("organizations")
-                            " LEFT JOIN organizations o ON o.id = x.parent_id" IN_ORDER,
-    [RECORD_PERSON] = "SELECT x.id, json_object('id', x.id, 'slug', x.slug, 'name', x.name, "
-                      "'honorific', x.honorific, 'affiliations', "
-                      LIST("json_object('organization', " REF_ORG("o") ", 'title', l.title)",
-                           "FROM affiliations l JOIN organizations o ON o.id = "
-                           "l.organization_id WHERE l.person_id = x.id ORDER BY l.position")
-                      ", " STAMPS ")" ITEMS("people") IN_ORDER,
-    [RECORD_DOCUMENT] = "SELECT x.id, json_object('id', x.id, 'slug', x.slug, 'title', "
-                        "x.title, 'kind', x.kind, 'date', x.date, 'url', x.url, 'assembly', "
-                        REF_ASSEMBLY("a") ", 'author', " REF_ORG("o") ", " STAMPS ")"
-                        ITEMS("documents") " JOIN assemblies a ON a.id = x.assembly_id LEFT "
-                        "JOIN organizations o ON o.id = x.author_id" IN_ORDER,
-    [RECORD_SESSION] =
-        "SELECT x.id, json_object('id', x.id, 'slug', x.slug, 'assembly', " REF_ASSEMBLY("a")
-        ", 'date', x.date, 'kind', x.kind, 'title', x.title, 'theme', x.theme, 'part_of_day', "
-        "x.part_of_day, 'position', x.position, 'summary', x.summary, 'segments', "
-        LIST("json_object('id', g.id, 'position', g.position, 'title', g.title, 'summary', "
-             "g.summary)",
-             "FROM segments g WHERE g.session_id = x.id ORDER BY g.position")
-        ", 'documents', " LINK_LIST("session_documents", "session_id", "documents", "document",
-                                    REF_TITLED("document"))
-        ", 'topics', " LINK_LIST("session_topics", "session_id", "topics", "topic",
-                                 REF_TOPIC("topic"))
-        ", " STAMPS ")" ITEMS("sessions") " JOIN assemblies a ON a.id = x.assembly_id" IN_ORDER,
-    [RECORD_INTERVENTION] =
-        "SELECT x.id, json_object('id', x.id, 'session', " REF_TITLED("s") ", 'segment', "
-        REF_SEGMENT("g") ", 'position', x.position, 'date', s.date, 'speaker', "
-        REF_PERSON("p") ", 'organization', " REF_ORG("o") ", 'role', x.role, 'on_behalf_of', "
-        LINK_LIST("intervention_on_behalf_of", "intervention_id", "organizations",
-                  "organization", REF_ORG("organization"))
-        ", 'summary', x.summary, 'topics', "
-        LINK_LIST("intervention_topics", "intervention_id", "topics", "topic",
-                  REF_TOPIC("topic"))
-        ", 'documents', "
-        LINK_LIST("intervention_documents", "intervention_id", "documents", "document",
-                  REF_TITLED("document"))
-        ", 'statement_url', x.statement_url, " STAMPS ")" ITEMS("interventions")
-        " JOIN sessions s ON s.id = x.session_id LEFT JOIN segments g ON g.id = x.segment_id "
-        "LEFT JOIN people p ON p.id = x.speaker_id LEFT JOIN organizations o ON o.id = "
-        "x.organization_id" IN_ORDER,
-    [RECORD_SIDE_EVENT] =
-        "SELECT x.id, json_object('id', x.id, 'slug', x.slug, 'title', x.title, 'date', "
-        "x.date, 'assembly', " REF_ASSEMBLY("a") ", 'description', x.description, 'hosts', "
-        LIST("json_object('organization', " REF_ORG("o") ", 'role', l.role)",
-             "FROM side_event_hosts l JOIN organizations o ON o.id = l.organization_id WHERE "
-             "l.side_event_id = x.id ORDER BY l.position")
-        ", 'topics', " LINK_LIST("side_event_topics", "side_event_id", "topics", "topic",
-                                 REF_TOPIC("topic"))
-        ", " STAMPS ")" ITEMS("side_events") " JOIN assemblies a ON a.id = x.assembly_id" IN_ORDER,
-};
 /* ---- 2. Allowlists ---------------------------------------------------------------------- */
 
 static const char *const organization_kinds[] = {
@@ -709,88 +624,6 @@ char *db_read_facet(struct db *db, const struct db_query *q, const struct db_fac
     out[len++] = ']';
     out[len] = '\0';
     return out;
-}
-
-/* One rendered row kept until every row is read: its id and where its text lies. */
-struct rendered_row {
-    int64_t id; /* the item's id */
-    size_t off; /* offset of its JSON text in the rows' buffer */
-    size_t len; /* bytes of its JSON text */
-};
-
-int db_read_render(struct db *db, enum record_type type, const int64_t *ids, size_t count,
-                   db_render_fn fn, void *ctx, struct db_error *err) {
-    assert(type < RECORD_TYPE_COUNT);
-    /* the ids as a JSON array: at most 20 characters and a comma each */
-    size_t ids_size = 2 + 21 * count + 1, used = 0;
-    char *ids_json = malloc(ids_size);
-    struct rendered_row *rows = malloc((count ? count : 1) * sizeof *rows);
-    size_t text_cap = 16384, text_len = 0, row_count = 0;
-    char *text = malloc(text_cap);
-    sqlite3_stmt *stmt = NULL;
-    int rc = -1;
-    if (ids_json == NULL || rows == NULL || text == NULL) {
-        db_error_set(err, -1, "out of memory");
-        goto done;
-    }
-    ids_json[used++] = '[';
-    for (size_t i = 0; i < count; i++)
-        used += (size_t)snprintf(ids_json + used, ids_size - used, "%s%lld", i ? "," : "",
-                                 (long long)ids[i]);
-    ids_json[used++] = ']';
-    ids_json[used] = '\0';
-    if ((stmt = db_prepare(db, renders[type])) == NULL) {
-        db_fail(db, err, "prepare render");
-        goto done;
-    }
-    sqlite3_bind_text(stmt, 1, ids_json, (int)used, SQLITE_STATIC);
-    int step;
-    while ((step = sqlite3_step(stmt)) == SQLITE_ROW && row_count < count) {
-        const char *json = (const char *)sqlite3_column_text(stmt, 1);
-        size_t len = (size_t)sqlite3_column_bytes(stmt, 1);
-        if (json == NULL)
-            continue;
-        if (text_len + len > text_cap) {
-            while (text_len + len > text_cap)
-                text_cap *= 2;
-            char *grown = realloc(text, text_cap);
-            if (grown == NULL) {
-                step = SQLITE_NOMEM;
-                break;
-            }
-            text = grown;
-        }
-        memcpy(text + text_len, json, len);
-        rows[row_count++] = (struct rendered_row){sqlite3_column_int64(stmt, 0), text_len, len};
-        text_len += len;
-    }
-    if (step != SQLITE_DONE && step != SQLITE_ROW) {
-        db_fail(db, err, "step render");
-        goto done;
-    }
-    db_done(stmt);
-    stmt = NULL;
-    /* in the order of ids; the rows come in that order in practice, so each search is short */
-    rc = 0;
-    for (size_t i = 0, at = 0; rc == 0 && i < count && row_count > 0; i++) {
-        size_t r = at;
-        while (rows[r].id != ids[i] && (r = (r + 1) % row_count) != at)
-            ;
-        if (rows[r].id != ids[i])
-            continue; /* deleted since the page was read */
-        at = (r + 1) % row_count;
-        if (fn(ctx, ids[i], text + rows[r].off, rows[r].len) != 0) {
-            db_error_set(err, -1, "render callback failed");
-            rc = -1;
-        }
-    }
-done:
-    if (stmt != NULL)
-        db_done(stmt);
-    free(ids_json);
-    free(rows);
-    free(text);
-    return rc;
 }
 
 /* Appends the EXPLAIN QUERY PLAN detail lines of sql (with q's values bound) to buf. */

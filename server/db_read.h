@@ -1,6 +1,7 @@
 /* db_read.h: the read side of the record — every collection's filters, sorts and facets as
  * allowlists, and the queries that page, count, facet and render them. The SQL lives in
- * db_read.c only; callers see names, value kinds and JSON text, never SQL or sqlite3. */
+ * db_read.c and db_render.c only; callers see names, value kinds and JSON text, never SQL or
+ * sqlite3. */
 #ifndef PLENARY_DB_READ_H
 #define PLENARY_DB_READ_H
 
@@ -120,12 +121,19 @@ char *db_read_facet(struct db *db, const struct db_query *q, const struct db_fac
  * embedded in their recorded order. Returns 0 or -1 (stop). */
 typedef int (*db_render_fn)(void *ctx, int64_t id, const char *json, size_t len);
 
-/* Renders the items of ids (count of them), one call of fn per item, in the order of ids,
- * all in one query. Items not found are skipped. The text handed to fn is not
- * NUL-terminated and lives until fn returns. Returns 0, or -1 with err filled (or when fn
- * returned -1). */
+/* Renders the items of ids (count of them), one call of fn per item, in the order of ids:
+ * one query for the items and one per embedded list, each over all the ids, from one read
+ * snapshot (the caller's, or its own). Items not found are skipped. The text handed to fn
+ * is not NUL-terminated and lives until fn returns. Returns 0, or -1 with err filled (or
+ * when fn returned -1). (db_render.c) */
 int db_read_render(struct db *db, enum record_type type, const int64_t *ids, size_t count,
                    db_render_fn fn, void *ctx, struct db_error *err);
+
+/* Runs EXPLAIN QUERY PLAN on render query `query` of type (0: the items'; then two for each
+ * embedded list in key order: by the page's ids, by their range) and writes its detail lines,
+ * one a line, into buf. Returns 1, 0 when type has no such query, or -1 on error. For tests. */
+int db_read_render_explain(struct db *db, enum record_type type, size_t query, char *buf,
+                           size_t size);
 
 /* The SQL of q's page query (for EXPLAIN QUERY PLAN in tests): writes into buf. 0 or -1. */
 int db_read_page_sql(const struct db_query *q, char *buf, size_t size);

@@ -2,7 +2,8 @@
  * dispatch() on a database made from the fixtures, a keyset walk over every page, the facts
  * of the record (order of delivery, sessions of the day), the FTS quoting, and EXPLAIN QUERY
  * PLAN of every collection's default query and each filter: an index, never a table scan;
- * and that the text render gives the jansson render's bytes. */
+ * that the text render gives the jansson render's bytes; and that the items' render
+ * (db_render.c) reads lists through their indexes and writes what SQLite's json_object did. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -439,6 +440,148 @@ static void text_render_is_jansson_render(void **state) {
     assert_int_equal(failed, 0);
 }
 
+/* The render's queries (db_render.c): each list is read for the whole page through its
+ * (owner, position) index, in order, with no sort; nothing is scanned. */
+static void render_plans(void **state) {
+    (void)state;
+    char plan[16384];
+    for (int t = 0; t < RECORD_TYPE_COUNT; t++) {
+        size_t query = 0;
+        int rc;
+        while ((rc = db_read_render_explain(db, (enum record_type)t, query, plan, sizeof plan)) ==
+               1) {
+            char what[64];
+            snprintf(what, sizeof what, "render type %d query %zu", t, query);
+            assert_indexed(what, plan);
+            if (strstr(plan, "TEMP B-TREE") != NULL)
+                fail_msg("%s sorts:\n%s", what, plan);
+            if (query > 0 && strstr(plan, "USING PRIMARY KEY (") == NULL &&
+                strstr(plan, "INDEX segments_session_position (") == NULL)
+                fail_msg("%s: not by its (owner, position) index:\n%s", what, plan);
+            query++;
+        }
+        assert_int_equal(rc, 0);
+        assert_true(query >= 1);
+    }
+}
+
+/* The texts db_read_render handed over, in call order. */
+struct rendered {
+    char text[8][16384];
+    int64_t id[8];
+    size_t count;
+};
+
+static int keep_rendered(void *ctx, int64_t id, const char *json, size_t len) {
+    struct rendered *r = ctx;
+    if (r->count == 8 || len >= sizeof r->text[0])
+        return -1;
+    memcpy(r->text[r->count], json, len);
+    r->text[r->count][len] = '\0';
+    r->id[r->count++] = id;
+    return 0;
+}
+
+/* Renders ids (count of them) of type and checks each item against the oracle's row (its
+ * JSON by SQLite's json_object, ?1 the id), in page order, the ids it has no row for left
+ * out. Returns the number of items checked. */
+static int render_agrees(sqlite3_stmt *oracle, enum record_type type, const int64_t *ids,
+                         size_t count) {
+    struct rendered r = {0};
+    struct db_error err = {0};
+    assert_int_equal(db_read_render(db, type, ids, count, keep_rendered, &r, &err), 0);
+    size_t at = 0;
+    for (size_t i = 0; i < count; i++) {
+        sqlite3_bind_int64(oracle, 1, ids[i]);
+        if (sqlite3_step(oracle) == SQLITE_ROW) {
+            assert_true(at < r.count && r.id[at] == ids[i]);
+            assert_string_equal(r.text[at++], (const char *)sqlite3_column_text(oracle, 0));
+        }
+        sqlite3_reset(oracle);
+    }
+    assert_int_equal(r.count, at);
+    return (int)at;
+}
+
+/* db_read_render writes what SQLite's json_object wrote (the render before issue 6, kept
+ * here as the oracle) for organizations (a reference, absent or not, a boolean) and people
+ * (a list of objects holding references), with names that hold every byte value at every
+ * offset within an 8-byte word; and it answers in page order, repeats and misses included. */
+static void render_is_sqlite_json(void **state) {
+    (void)state;
+    static const char *const oracles[] = {
+        [RECORD_ORGANIZATION] =
+            "SELECT json_object('id', x.id, 'slug', x.slug, 'name', x.name, 'kind', x.kind, "
+            "'acronym', x.acronym, 'country_code', x.country_code, 'parent', CASE WHEN o.id IS "
+            "NULL THEN NULL ELSE json_object('id', o.id, 'slug', o.slug, 'name', o.name, "
+            "'kind', o.kind) END, 'coalition_member', json(iif(x.coalition_member, 'true', "
+            "'false')), 'created_at', x.created_at, 'updated_at', x.updated_at) FROM "
+            "organizations x LEFT JOIN organizations o ON o.id = x.parent_id WHERE x.id = ?1",
+        [RECORD_PERSON] =
+            "SELECT json_object('id', x.id, 'slug', x.slug, 'name', x.name, 'honorific', "
+            "x.honorific, 'affiliations', json('[' || coalesce((SELECT group_concat(v, ',') "
+            "FROM (SELECT json_object('organization', json_object('id', o.id, 'slug', o.slug, "
+            "'name', o.name, 'kind', o.kind), 'title', l.title) AS v FROM affiliations l JOIN "
+            "organizations o ON o.id = l.organization_id WHERE l.person_id = x.id ORDER BY "
+            "l.position)), '') || ']'), 'created_at', x.created_at, 'updated_at', "
+            "x.updated_at) FROM people x WHERE x.id = ?1",
+    };
+    sqlite3 *h = db_handle(db);
+    assert_int_equal(sqlite3_exec(h, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+    /* name k: k % 8 letters, then every byte from k on (0 too), then UTF-8 and DEL */
+    sqlite3_stmt *set;
+    assert_int_equal(
+        sqlite3_prepare_v2(h, "UPDATE organizations SET name = ?2 WHERE id = ?1", -1, &set, NULL),
+        SQLITE_OK);
+    for (int k = 1; k <= 64; k++) {
+        char name[512];
+        size_t n = 0;
+        for (int i = 0; i < k % 8 + 1; i++)
+            name[n++] = 'a';
+        for (int b = 0; b < 128; b++)
+            name[n++] = (char)((b + k) % 128);
+        memcpy(name + n, "\xc3\xa9 \xe2\x80\xa8 \xf0\x9f\x98\x80 /\x7f", 15);
+        n += 15;
+        sqlite3_bind_int(set, 1, k);
+        sqlite3_bind_text(set, 2, name, (int)n, SQLITE_STATIC);
+        assert_int_equal(sqlite3_step(set), SQLITE_DONE);
+        sqlite3_reset(set);
+    }
+    sqlite3_finalize(set);
+    assert_int_equal(sqlite3_exec(h,
+                                  "UPDATE organizations SET parent_id = 99999, coalition_member "
+                                  "= 1 - coalition_member WHERE id = 4",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    /* each id alone; then pages whose lists are read by owner range (2 is in the range, not
+     * in the page) and by ids (a sparse page) */
+    static const enum record_type types[] = {RECORD_ORGANIZATION, RECORD_PERSON};
+    static const int64_t pages[][4] = {{3, 1, 4}, {20, 1, 2}, {40, 1}, {7, 22, 13, 3}};
+    static const size_t page_counts[] = {3, 3, 2, 4};
+    int checked = 0;
+    for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
+        sqlite3_stmt *oracle;
+        assert_int_equal(sqlite3_prepare_v2(h, oracles[types[t]], -1, &oracle, NULL), SQLITE_OK);
+        for (int64_t id = 1; id <= 80; id++)
+            checked += render_agrees(oracle, types[t], &id, 1);
+        for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++)
+            checked += render_agrees(oracle, types[t], pages[i], page_counts[i]);
+        sqlite3_finalize(oracle);
+    }
+    assert_true(checked > 80);
+
+    /* page order, a repeated id twice, an absent id skipped */
+    static const int64_t ids[] = {5, 3, 999999, 3, 1};
+    struct rendered r = {0};
+    struct db_error err = {0};
+    assert_int_equal(db_read_render(db, RECORD_ORGANIZATION, ids, 5, keep_rendered, &r, &err), 0);
+    assert_int_equal(r.count, 4);
+    assert_true(r.id[0] == 5 && r.id[1] == 3 && r.id[2] == 3 && r.id[3] == 1);
+    assert_string_equal(r.text[1], r.text[2]);
+    assert_int_equal(db_read_render(db, RECORD_ORGANIZATION, ids, 0, keep_rendered, &r, &err), 0);
+    assert_int_equal(sqlite3_exec(h, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fts_quoting),
@@ -447,6 +590,8 @@ int main(void) {
         cmocka_unit_test(record_facts),
         cmocka_unit_test(query_plans),
         cmocka_unit_test(text_render_is_jansson_render),
+        cmocka_unit_test(render_plans),
+        cmocka_unit_test(render_is_sqlite_json),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
