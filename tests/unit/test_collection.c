@@ -294,7 +294,17 @@ static void fts_quoting(void **state) {
     assert_int_equal(collection_fts_query("abcdef", out, 6), -1);
 }
 
-/* Does a plan scan a table without an index? json_each and FTS are virtual tables. */
+/* Is `name` a subquery of the plan (a co-routine or a materialized view), whose rows are
+ * the ones it computed, not a table's? */
+static int is_subquery(const char *plan, const char *name) {
+    char co[600], mat[600];
+    snprintf(co, sizeof co, "CO-ROUTINE %s\n", name);
+    snprintf(mat, sizeof mat, "MATERIALIZE %s\n", name);
+    return strstr(plan, co) != NULL || strstr(plan, mat) != NULL;
+}
+
+/* Does a plan scan a table without an index? json_each and FTS are virtual tables; a
+ * facet's pre-counted subquery (SCAN g) holds one row per distinct value. */
 static void assert_indexed(const char *what, const char *plan) {
     const char *line = plan;
     while (*line) {
@@ -305,7 +315,7 @@ static void assert_indexed(const char *what, const char *plan) {
         if (strncmp(text, "SCAN ", 5) == 0 && strstr(text, "USING") == NULL &&
             strstr(text, "VIRTUAL TABLE") == NULL && strstr(text, "json_each") == NULL &&
             strncmp(text, "SCAN CONSTANT", 13) != 0 &&
-            strncmp(text, "SCAN (subquery", 14) != 0)
+            strncmp(text, "SCAN (subquery", 14) != 0 && !is_subquery(plan, text + 5))
             fail_msg("%s: full scan: %s\nplan:\n%s", what, text, plan);
         line = end ? end + 1 : line + len;
     }
