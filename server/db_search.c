@@ -1,28 +1,69 @@
-/* db_search.c: the SQL of /v1/search.
+/* db_search.c: the SQL of /v1/search. The file is divided into: the SQL of each type; the
+ * best candidates (a heap); the rank function; the per-connection search state (term
+ * statistics, scratch tables); each type's expression; the ranked, counted scan; and the
+ * page's references and snippets.
  *
- * Ranking is one UNION ALL over the eight FTS5 tables ordered by bm25, rather than eight
- * queries merged in C: SQLite sorts the union once, offset paging over one total order is
- * exact, and a type left out by `type=` costs nothing (its branch's constant guard on the
- * type mask is false, so its FTS table is never opened). bm25 scores of different tables
- * are computed over different corpora and so are only roughly comparable; titles and names
- * weigh more than running text, which is what a reader expects of a type-ahead box.
+ * Ranking. Each type's FTS5 table is read by one statement that takes its first
+ * DB_SEARCH_MAX_CANDIDATES matches in index (rowid) order and scores them with bm25; the
+ * candidates of all types are then ordered in C by (score, type, id). A word found in most
+ * of a million interventions would otherwise be scored, sorted and counted in full (seconds)
+ * to show twenty hits. When a type has fewer matches than the bound — every rare word, every
+ * type of a small record — its ranking is exact; beyond it, the candidates are the type's
+ * oldest matches, ranked. The candidate set depends only on the record, the query and the
+ * type mask, so offset paging over it visits every candidate once. bm25 scores of different
+ * tables are computed over different corpora and so are only roughly comparable; titles and
+ * names weigh more than running text, which is what a reader expects of a type-ahead box.
+ * One statement per type rather than one UNION ALL: each table gets an expression of its own
+ * (see type-ahead) and the tables are read in the order that spares the most (see pruning).
  *
- * The ranked set is bounded: each branch takes at most DB_SEARCH_MAX_CANDIDATES matches of
- * its table in index (rowid) order, and only those are scored and sorted. A word found in
- * most of a million interventions would otherwise be scored, sorted and counted in full
- * (seconds) to show twenty hits. When a type has fewer matches than the bound — every rare
- * word, every type of a small record — its ranking is exact; beyond it, the candidates are
- * the type's oldest matches, ranked. The candidate set depends only on the record, the
- * match and the type mask, so offset paging over it still visits every candidate once.
- * The count behind meta.total stops likewise at a cap (DB_SEARCH_COUNT_CAP + 1 rows).
+ * The score is plenary_rank(), an FTS5 auxiliary function that computes exactly what
+ * bm25() computes, with the same column weights, but takes each phrase's document frequency
+ * (how many rows hold it) from the connection's term statistics rather than from a scan of
+ * the phrase's whole posting list on every query (bm25 calls xQueryPhrase per phrase: 20 ms
+ * for a word in 700,000 rows). The statistics are kept per connection and dropped when the
+ * record's revision moves: they are what a search engine keeps in its term dictionary, not
+ * a cache of answers. A frequency not yet known is counted by the first query that needs it,
+ * as far as it matters: past half the table's rows bm25's idf is at its floor, and past
+ * DB_SEARCH_COUNT_CAP the count stops.
  *
- * Snippets and references are read afterwards for the page only, one query per type with
- * the page's ids, so a common word costs one snippet per hit shown, not per hit found. */
+ * Type-ahead. The last word of q is a prefix. FTS5 indexes prefixes of 2 and 3 characters
+ * (schema: prefix = '2 3'); a longer prefix makes FTS5 merge the posting lists of every term
+ * under it into one buffer before the first row (20 ms for "cooperation"*, on every
+ * statement). So a longer plain-ASCII prefix is replaced, per table, by the exact terms of
+ * that table's vocabulary it covers ("coop"* by "cooperation" OR "cooperative"), which FTS5
+ * streams; db_fts.c reads those terms from the index's segments. The rows matched are the
+ * same, and plenary_rank counts the terms of the group as the one phrase they replace, so
+ * the scores are too. A table with no term under the prefix is not searched at all.
+ *
+ * Pruning. Only the candidates that can still enter the page (the best offset + limit so far)
+ * need an exact score: a table whose best possible score (each phrase's idf times k1 + 1,
+ * known from the statistics) cannot beat the page's worst so far is not scanned for
+ * candidates at all, tables that may score highest are scanned first, and within a table a
+ * row whose score is bounded out by the positions of its matches is not scored. The page is
+ * the same as if every candidate were scored and sorted.
+ *
+ * Counting. meta.total counts the hits up to DB_SEARCH_COUNT_CAP + 1. With one word, the
+ * count is the word's document frequency per table, known from the term statistics; with
+ * more, the matches past the candidates are counted by a second statement that resumes after
+ * the last candidate's rowid, until the cap.
+ *
+ * Snippets and references are read afterwards for the page only. FTS5's snippet() needs a
+ * cursor of a MATCH positioned on the row, and a MATCH restricted to a few rowids sets the
+ * whole query up again per rowid (the prefix merge above, twenty times). snippet() uses
+ * nothing but the row's own text and the positions of the matches in it, so the page's rows
+ * are copied into a scratch FTS5 table of the same columns and tokenizer, in an in-memory
+ * connection of its own (the record's connection is read-only), and snippet() runs there
+ * with the original expression: the same text, highlighted the same way, for twenty rows of
+ * work. The copy is made inside a transaction that is rolled back, so the scratch tables
+ * never hold anything between searches. */
 #include "db_search.h"
 
+#include "db_fts.h"
 #include "db_internal.h"
 
 #include <assert.h>
+#include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,113 +72,747 @@
 _Static_assert(RECORD_ASSEMBLY == 0 && RECORD_TOPIC == 1 && RECORD_ORGANIZATION == 2 &&
                    RECORD_PERSON == 3 && RECORD_DOCUMENT == 4 && RECORD_SESSION == 5 &&
                    RECORD_INTERVENTION == 6 && RECORD_SIDE_EVENT == 7,
-               "db_search.c's SQL numbers the types as enum record_type does");
+               "db_search.c's tables follow enum record_type");
 
-/* ?1 match, ?2 type mask, ?5 the candidates per type. Each branch: type, id, score, over at
- * most ?5 matches of its table taken in rowid order (the LIMIT inside the branch stops the
- * FTS5 scan, so bm25 runs on those rows only). */
-#define BRANCH(t, tbl, bit, score)                                                                 \
-    "SELECT * FROM (SELECT " #t " AS t, rowid AS id, " score " AS score FROM " tbl                 \
-    " WHERE (?2 & " #bit ") != 0 AND " tbl " MATCH ?1 LIMIT ?5)"
-#define SEARCH_UNION                                                                               \
-    BRANCH(0, "assemblies_fts", 1, "bm25(assemblies_fts, 5.0, 5.0, 1.0)") \
-    " UNION ALL " BRANCH(1, "topics_fts", 2, "bm25(topics_fts)") \
-    " UNION ALL " BRANCH(2, "organizations_fts", 4, "bm25(organizations_fts, 5.0, 5.0)") \
-    " UNION ALL " BRANCH(3, "people_fts", 8, "bm25(people_fts)") \
-    " UNION ALL " BRANCH(4, "documents_fts", 16, "bm25(documents_fts)") \
-    " UNION ALL " BRANCH(5, "sessions_fts", 32, "bm25(sessions_fts, 5.0, 3.0, 1.0, 1.0)") \
-    " UNION ALL " BRANCH(6, "interventions_fts", 64, "bm25(interventions_fts, 1.0, 1.0, 2.0, 2.0)") \
-    " UNION ALL " BRANCH(7, "side_events_fts", 128, "bm25(side_events_fts, 5.0, 1.0)")
+/* The longest prefix FTS5 indexes (schema: prefix = '2 3'), in characters: a prefix query of
+ * at most this length streams from the prefix index and is left as it is. */
+#define SEARCH_INDEXED_PREFIX 3
+/* Most exact terms a prefix is replaced by; a prefix covering more runs as a prefix query. */
+#define SEARCH_EXPAND_MAX 64
+/* Most indexed columns of one FTS table. */
+#define SEARCH_MAX_COLUMNS 4
+/* Slots of a connection's term statistics (a power of 2); they are dropped at half full. */
+#define SEARCH_TERMS_SLOTS 1024
 
-/* ?1 match, ?2 type mask. Each branch: one row per match, no score. */
-#define MATCHES(tbl, bit) "SELECT 1 FROM " tbl " WHERE (?2 & " #bit ") != 0 AND " tbl " MATCH ?1"
-#define SEARCH_MATCHES                                                                             \
-    MATCHES("assemblies_fts", 1) \
-    " UNION ALL " MATCHES("topics_fts", 2) \
-    " UNION ALL " MATCHES("organizations_fts", 4) \
-    " UNION ALL " MATCHES("people_fts", 8) \
-    " UNION ALL " MATCHES("documents_fts", 16) \
-    " UNION ALL " MATCHES("sessions_fts", 32) \
-    " UNION ALL " MATCHES("interventions_fts", 64) \
-    " UNION ALL " MATCHES("side_events_fts", 128)
+/* ---- The SQL of each type -------------------------------------------------------------------- */
 
-/* ?3 limit, ?4 offset, ?5 candidates per type. */
-static const char sql_page[] =
-    "SELECT t, id FROM (" SEARCH_UNION ") ORDER BY score, t, id LIMIT ?3 OFFSET ?4";
-
-/* ?3 the most rows counted: the union stops there. */
-static const char sql_count[] = "SELECT count(*) FROM (" SEARCH_MATCHES " LIMIT ?3)";
-
+/* ?1 the type's expression, ?2 the rank context (a pointer), ?3 the most rows read. */
+#define RANK(tbl)                                                                                  \
+    "SELECT rowid, plenary_rank(" tbl ", ?2) FROM " tbl " WHERE " tbl " MATCH ?1 LIMIT ?3"
+/* ?1 an expression: the rows that match. */
+#define COUNT(tbl) "SELECT count(*) FROM " tbl " WHERE " tbl " MATCH ?1"
+/* ?1 an expression, ?2 a rowid, ?3 the most rows counted: the rows past ?2 that match. */
+#define COUNT_PAST(tbl)                                                                            \
+    "SELECT count(*) FROM (SELECT 1 FROM " tbl " WHERE " tbl " MATCH ?1 AND rowid > ?2 LIMIT ?3)"
+/* ?1 the page's ids of the type, as a JSON array. */
+#define IN_PAGE(col) " WHERE " col " IN (SELECT value FROM json_each(?1))"
+/* The scratch twin of a type's table: the same tokenizer, no prefix index (it holds a page). */
+#define SCRATCH(name, cols)                                                                        \
+    "CREATE VIRTUAL TABLE " name " USING fts5 (" cols                                              \
+    ", tokenize = 'unicode61 remove_diacritics 2')"
 /* The snippet's arguments: the best column, the match markers, an ellipsis, ~12 tokens. */
-#define SNIP(tbl) "snippet(" tbl ", -1, char(1), char(2), '…', 12)"
-/* ?1 match, ?2 the page's ids of the type (a JSON array). */
-#define ON_PAGE(tbl)                                                                               \
-    " WHERE " tbl " MATCH ?1 AND " tbl ".rowid IN (SELECT value FROM json_each(?2))"
+#define SNIPPET(name)                                                                              \
+    "SELECT rowid, snippet(" name ", -1, char(1), char(2), '…', 12) FROM " name " WHERE " name     \
+    " MATCH ?1"
 
-/* Per type: id, slug, name, kind, honorific, snippet. */
-static const char *const sql_refs[RECORD_TYPE_COUNT] = {
-    [RECORD_ASSEMBLY] = "SELECT a.id, a.slug, a.name, NULL, NULL, " SNIP(
-        "assemblies_fts") " FROM assemblies_fts JOIN assemblies a ON a.id = "
-                          "assemblies_fts.rowid" ON_PAGE("assemblies_fts"),
-    [RECORD_TOPIC] = "SELECT x.id, x.slug, x.name, NULL, NULL, " SNIP(
-        "topics_fts") " FROM topics_fts JOIN topics x ON x.id = topics_fts.rowid" ON_PAGE("topics_"
-                                                                                          "fts"),
-    [RECORD_ORGANIZATION] = "SELECT o.id, o.slug, o.name, o.kind, NULL, " SNIP(
-        "organizations_fts") " FROM organizations_fts JOIN organizations o"
-                             " ON o.id = organizations_fts.rowid" ON_PAGE("organizations_fts"),
-    [RECORD_PERSON] = "SELECT p.id, p.slug, p.name, NULL, p.honorific, " SNIP(
-        "people_fts") " FROM people_fts JOIN people p ON p.id = people_fts.rowid" ON_PAGE("people_"
-                                                                                          "fts"),
-    [RECORD_DOCUMENT] = "SELECT d.id, d.slug, d.title, d.kind, NULL, " SNIP(
-        "documents_fts") " FROM documents_fts JOIN documents d ON d.id = "
-                         "documents_fts.rowid" ON_PAGE("documents_fts"),
-    [RECORD_SESSION] = "SELECT s.id, s.slug, s.title, s.kind, NULL, " SNIP(
-        "sessions_fts") " FROM sessions_fts JOIN sessions s ON s.id = "
-                        "sessions_fts.rowid" ON_PAGE("sessions_fts"),
-    /* The label matches the compact reference other answers give an intervention. */
-    [RECORD_INTERVENTION] =
-        "SELECT i.id, NULL, coalesce(p.name, o.name, '') || ' — ' || s.title || ', ' || "
-        "i.position, NULL, NULL, " SNIP(
-            "interventions_fts") " FROM interventions_fts JOIN interventions i ON i.id = "
-                                 "interventions_fts.rowid"
-                                 " JOIN sessions s ON s.id = i.session_id"
-                                 " LEFT JOIN people p ON p.id = i.speaker_id"
-                                 " LEFT JOIN organizations o ON o.id = i.organization_id" ON_PAGE(
-                                     "interventions_fts"),
-    [RECORD_SIDE_EVENT] = "SELECT e.id, e.slug, e.title, NULL, NULL, " SNIP(
-        "side_events_fts") " FROM side_events_fts JOIN side_events e"
-                           " ON e.id = side_events_fts.rowid" ON_PAGE("side_events_fts"),
+/* Everything the search knows of one type. */
+struct search_type {
+    const char *rank;                   /* the ranked scan of the candidates (RANK) */
+    const char *count;                  /* the rows matching an expression (COUNT) */
+    const char *count_past;             /* the same past a rowid, up to a limit (COUNT_PAST) */
+    const char *refs;                   /* id, slug, name, kind, honorific, then the indexed text */
+    struct db_fts_table fts;            /* the table's shadow tables, for its vocabulary */
+    int columns;                        /* the table's indexed columns */
+    double weights[SEARCH_MAX_COLUMNS]; /* bm25 weight of each column, as always ranked */
+    const char *scratch_table;          /* CREATE the scratch twin */
+    const char *scratch_insert;         /* ?1 rowid, ?2.. the columns */
+    const char *scratch_snippet;        /* ?1 the query: rowid, snippet */
 };
 
-void db_search_hits_free(struct db_search_hit *hits, size_t count) {
-    for (size_t i = 0; i < count; i++) {
-        free(hits[i].slug);
-        free(hits[i].name);
-        free(hits[i].kind);
-        free(hits[i].honorific);
-        free(hits[i].snippet);
-        hits[i].slug = hits[i].name = hits[i].kind = hits[i].honorific = hits[i].snippet = NULL;
+/* One type's entry: its FTS table, the refs query's columns and source, its indexed
+ * columns, their bm25 weights, and its scratch twin's name and columns. */
+#define TYPE(tbl, refs_sql, ncols, ...)                                                            \
+    .rank = RANK(tbl), .count = COUNT(tbl), .count_past = COUNT_PAST(tbl), .refs = refs_sql,       \
+    .fts = DB_FTS_TABLE(tbl), .columns = ncols, .weights = {__VA_ARGS__}
+
+static const struct search_type types[RECORD_TYPE_COUNT] = {
+    [RECORD_ASSEMBLY] = {TYPE("assemblies_fts",
+                              "SELECT a.id, a.slug, a.name, NULL, NULL, a.name, a.short_name,"
+                              " a.place FROM assemblies a" IN_PAGE("a.id"),
+                              3, 5.0, 5.0, 1.0),
+                         .scratch_table = SCRATCH("s0", "c0, c1, c2"),
+                         .scratch_insert =
+                             "INSERT INTO s0 (rowid, c0, c1, c2) VALUES (?1, ?2, ?3, ?4)",
+                         .scratch_snippet = SNIPPET("s0")},
+    [RECORD_TOPIC] = {TYPE("topics_fts",
+                           "SELECT x.id, x.slug, x.name, NULL, NULL, x.name"
+                           " FROM topics x" IN_PAGE("x.id"),
+                           1, 1.0),
+                      .scratch_table = SCRATCH("s1", "c0"),
+                      .scratch_insert = "INSERT INTO s1 (rowid, c0) VALUES (?1, ?2)",
+                      .scratch_snippet = SNIPPET("s1")},
+    [RECORD_ORGANIZATION] = {TYPE("organizations_fts",
+                                  "SELECT o.id, o.slug, o.name, o.kind, NULL, o.name, o.acronym"
+                                  " FROM organizations o" IN_PAGE("o.id"),
+                                  2, 5.0, 5.0),
+                             .scratch_table = SCRATCH("s2", "c0, c1"),
+                             .scratch_insert = "INSERT INTO s2 (rowid, c0, c1) VALUES (?1, ?2, ?3)",
+                             .scratch_snippet = SNIPPET("s2")},
+    [RECORD_PERSON] = {TYPE("people_fts",
+                            "SELECT p.id, p.slug, p.name, NULL, p.honorific, p.name"
+                            " FROM people p" IN_PAGE("p.id"),
+                            1, 1.0),
+                       .scratch_table = SCRATCH("s3", "c0"),
+                       .scratch_insert = "INSERT INTO s3 (rowid, c0) VALUES (?1, ?2)",
+                       .scratch_snippet = SNIPPET("s3")},
+    [RECORD_DOCUMENT] = {TYPE("documents_fts",
+                              "SELECT d.id, d.slug, d.title, d.kind, NULL, d.title"
+                              " FROM documents d" IN_PAGE("d.id"),
+                              1, 1.0),
+                         .scratch_table = SCRATCH("s4", "c0"),
+                         .scratch_insert = "INSERT INTO s4 (rowid, c0) VALUES (?1, ?2)",
+                         .scratch_snippet = SNIPPET("s4")},
+    /* sessions_fts keeps its own copy of the text (it holds the segments' too) */
+    [RECORD_SESSION] = {TYPE("sessions_fts",
+                             "SELECT s.id, s.slug, s.title, s.kind, NULL, f.title, f.theme,"
+                             " f.summary, f.segments FROM sessions s"
+                             " JOIN sessions_fts f ON f.rowid = s.id" IN_PAGE("s.id"),
+                             4, 5.0, 3.0, 1.0, 1.0),
+                        .scratch_table = SCRATCH("s5", "c0, c1, c2, c3"),
+                        .scratch_insert = "INSERT INTO s5 (rowid, c0, c1, c2, c3)"
+                                          " VALUES (?1, ?2, ?3, ?4, ?5)",
+                        .scratch_snippet = SNIPPET("s5")},
+    /* the text is the index's content view; the label matches the compact reference other
+     * answers give an intervention */
+    [RECORD_INTERVENTION] = {TYPE("interventions_fts",
+                                  "SELECT i.id, NULL, coalesce(c.speaker, c.organization, '')"
+                                  " || ' — ' || s.title || ', ' || i.position, NULL, NULL,"
+                                  " c.summary, c.role, c.speaker, c.organization"
+                                  " FROM interventions_fts_content c"
+                                  " JOIN interventions i ON i.id = c.id"
+                                  " JOIN sessions s ON s.id = i.session_id" IN_PAGE("c.id"),
+                                  4, 1.0, 1.0, 2.0, 2.0),
+                             .scratch_table = SCRATCH("s6", "c0, c1, c2, c3"),
+                             .scratch_insert = "INSERT INTO s6 (rowid, c0, c1, c2, c3)"
+                                               " VALUES (?1, ?2, ?3, ?4, ?5)",
+                             .scratch_snippet = SNIPPET("s6")},
+    [RECORD_SIDE_EVENT] = {TYPE("side_events_fts",
+                                "SELECT e.id, e.slug, e.title, NULL, NULL, e.title, e.description"
+                                " FROM side_events e" IN_PAGE("e.id"),
+                                2, 5.0, 1.0),
+                           .scratch_table = SCRATCH("s7", "c0, c1"),
+                           .scratch_insert = "INSERT INTO s7 (rowid, c0, c1) VALUES (?1, ?2, ?3)",
+                           .scratch_snippet = SNIPPET("s7")},
+};
+
+/* The columns of a refs row before the indexed text. */
+#define REFS_TEXT 5
+
+/* ---- The best candidates --------------------------------------------------------------------- */
+
+/* A ranked candidate. */
+struct candidate {
+    double score; /* plenary_rank: lower is better */
+    int64_t id;   /* the row */
+    int type;     /* enum record_type */
+};
+
+/* The order of the answer: score, then type, then id. */
+static int candidate_cmp(const void *a, const void *b) {
+    const struct candidate *x = a, *y = b;
+    if (x->score != y->score)
+        return x->score < y->score ? -1 : 1;
+    if (x->type != y->type)
+        return x->type < y->type ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* The best `keep` candidates seen (those up to the end of the page): a binary heap with the
+ * worst of them on top, so that a further candidate that is no better costs one comparison
+ * (most of thousands, for a page of twenty). */
+struct best {
+    struct candidate *at; /* the heap */
+    size_t count;         /* held */
+    size_t keep;          /* the most held */
+};
+
+/* Moves the candidate at i down to its place in the heap. */
+static void best_sift_down(struct best *b, size_t i) {
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, worst = i;
+        if (l < b->count && candidate_cmp(&b->at[l], &b->at[worst]) > 0)
+            worst = l;
+        if (r < b->count && candidate_cmp(&b->at[r], &b->at[worst]) > 0)
+            worst = r;
+        if (worst == i)
+            return;
+        struct candidate tmp = b->at[i];
+        b->at[i] = b->at[worst];
+        b->at[worst] = tmp;
+        i = worst;
     }
 }
 
-int64_t db_search_count(struct db *db, const char *match, unsigned type_mask, int64_t cap,
-                        struct db_error *err) {
-    sqlite3_stmt *st = db_prepare(db, sql_count);
-    if (st == NULL) {
-        db_fail(db, err, "search count: prepare");
+/* Does the heap hold all it keeps (so that a candidate must beat its top to join)? */
+static int best_full(const struct best *b) {
+    return b->keep > 0 && b->count == b->keep;
+}
+
+/* Offers a candidate: kept when it is among the best `keep` so far. */
+static void best_add(struct best *b, struct candidate c) {
+    if (b->count < b->keep) {
+        size_t i = b->count++;
+        b->at[i] = c;
+        while (i > 0 && candidate_cmp(&b->at[(i - 1) / 2], &b->at[i]) < 0) {
+            struct candidate tmp = b->at[i];
+            b->at[i] = b->at[(i - 1) / 2];
+            b->at[(i - 1) / 2] = tmp;
+            i = (i - 1) / 2;
+        }
+    } else if (b->keep > 0 && candidate_cmp(&c, &b->at[0]) < 0) {
+        b->at[0] = c;
+        best_sift_down(b, 0);
+    }
+}
+
+/* ---- The rank function ----------------------------------------------------------------------- */
+
+/* The pointer type of plenary_rank's argument. */
+#define RANK_POINTER "plenary-rank"
+
+/* What plenary_rank needs for one statement, bound to its ?2. The query's logical phrases
+ * are its words; the last one may be a group of FTS5 phrases (a prefix replaced by the exact
+ * terms it covers), whose instances count as the one phrase's. */
+struct rank_ctx {
+    const double *weights;             /* per column */
+    int columns;                       /* entries of weights */
+    int phrases;                       /* logical phrases */
+    int group;                         /* FTS5 phrases that make the last logical one */
+    int64_t df[DB_SEARCH_MAX_PHRASES]; /* rows holding each logical phrase, as far as it
+                                        * matters (rank_prepare); -1: count it */
+    int type;                          /* the table's type (enum record_type) */
+    const struct best *best;           /* the best candidates so far (see rank_function) */
+    int ready;                         /* idf, avgdl, rows and ceiling are set */
+    int unkept;                        /* df is not the query's phrases': do not keep it */
+    double idf[DB_SEARCH_MAX_PHRASES]; /* bm25's inverse document frequency per phrase */
+    double avgdl;                      /* mean tokens per row */
+    int64_t rows;                      /* rows of the table */
+    double ceiling;                    /* no row scores better than -ceiling */
+};
+
+/* bm25's constants. */
+#define BM25_K1 1.2
+#define BM25_B 0.75
+
+/* bm25's inverse document frequency of a phrase that `hits` of `rows` rows hold. */
+static double rank_idf(int64_t rows, int64_t hits) {
+    double idf = log((rows - hits + 0.5) / (hits + 0.5));
+    return idf <= 0.0 ? 1e-6 : idf; /* bm25's floor for a word in most rows */
+}
+
+/* Above every score of a query whose phrases have these idf: each phrase adds at most
+ * idf * (k1 + 1), however often it occurs; widened by a trifle against rounding. */
+static double rank_ceiling(const double *idf, int phrases) {
+    double sum = 0.0;
+    for (int i = 0; i < phrases; i++)
+        sum += idf[i] * (BM25_K1 + 1.0);
+    return sum * (1.0 + 1e-9);
+}
+
+/* Can no candidate scoring -ceiling or worse (of type, from id on) join the best? */
+static int rank_hopeless(const struct best *best, double ceiling, int type, int64_t id) {
+    if (best == NULL || !best_full(best))
+        return 0;
+    struct candidate c = {-ceiling, id, type};
+    return candidate_cmp(&c, &best->at[0]) >= 0;
+}
+
+/* A phrase's document frequency being counted: how many rows hold it, up to enough. */
+struct df_count {
+    sqlite3_int64 hits;   /* rows counted */
+    sqlite3_int64 enough; /* stop here */
+};
+
+/* xQueryPhrase's callback: one more row holds the phrase. */
+static int count_row(const Fts5ExtensionApi *api, Fts5Context *fts, void *user) {
+    (void)api;
+    (void)fts;
+    struct df_count *n = user;
+    return ++n->hits < n->enough ? SQLITE_OK : SQLITE_DONE;
+}
+
+/* The first call of a statement: the table's size and each phrase's idf, as bm25 has them. */
+static int rank_prepare(const Fts5ExtensionApi *api, Fts5Context *fts, struct rank_ctx *r) {
+    int phrases = api->xPhraseCount(fts);
+    if (phrases != r->phrases - 1 + r->group) {
+        /* FTS5 drops a phrase without a token (q "— coop") from an implicit AND: rank its
+         * phrases as bm25 would, with frequencies of its own, neither read nor kept */
+        if (r->group != 1 || phrases < 1 || phrases > DB_SEARCH_MAX_PHRASES)
+            return SQLITE_ERROR; /* not the expression this context was made for */
+        r->phrases = phrases;
+        r->unkept = 1;
+        for (int i = 0; i < phrases; i++)
+            r->df[i] = -1;
+    }
+    sqlite3_int64 rows = 0, tokens = 0;
+    int rc = api->xRowCount(fts, &rows);
+    if (rc == SQLITE_OK)
+        rc = api->xColumnTotalSize(fts, -1, &tokens);
+    if (rc != SQLITE_OK || rows <= 0)
+        return rc != SQLITE_OK ? rc : SQLITE_ERROR;
+    r->avgdl = (double)tokens / (double)rows;
+    for (int i = 0; i < r->phrases; i++) {
+        if (r->df[i] < 0) {
+            /* a group's frequency is counted by the caller: a row may hold several terms */
+            if (i == r->phrases - 1 && r->group != 1)
+                return SQLITE_ERROR;
+            /* counted no further than it matters: a phrase in half the rows or more gets the
+             * floor idf, and the count of hits stops past DB_SEARCH_COUNT_CAP */
+            struct df_count n = {0, rows / 2 + 1};
+            if (n.enough <= DB_SEARCH_COUNT_CAP)
+                n.enough = DB_SEARCH_COUNT_CAP + 1;
+            rc = api->xQueryPhrase(fts, i, &n, count_row);
+            if (rc != SQLITE_OK)
+                return rc;
+            r->df[i] = n.hits;
+        }
+        r->idf[i] = rank_idf(rows, r->df[i]);
+    }
+    r->rows = rows;
+    r->ceiling = rank_ceiling(r->idf, r->phrases);
+    r->ready = 1;
+    return SQLITE_OK;
+}
+
+/* plenary_rank(table, context): bm25(table, weights...) of the current row, the document
+ * frequencies taken from the context; NULL for a row that cannot be among the context's best
+ * candidates. Whether it can is asked twice: from the query's ceiling before anything of the
+ * row is read, then from the positions of its matches before its length is (a lookup per
+ * row, the most costly part), since bm25 only falls as a row grows longer. */
+static void rank_function(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
+                          int nval, sqlite3_value **val) {
+    const double k1 = BM25_K1, b = BM25_B;
+    struct rank_ctx *r = nval == 1 ? sqlite3_value_pointer(val[0], RANK_POINTER) : NULL;
+    if (r == NULL) {
+        sqlite3_result_error(ctx, "plenary_rank: no rank context", -1);
+        return;
+    }
+    int rc = r->ready ? SQLITE_OK : rank_prepare(api, fts, r);
+    if (rc == SQLITE_OK && rank_hopeless(r->best, r->ceiling, r->type, api->xRowid(fts))) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    double freq[DB_SEARCH_MAX_PHRASES] = {0};
+    int inst = 0, reach[SEARCH_MAX_COLUMNS] = {0}; /* per column: past the last match */
+    int shortest = 0;                              /* tokens the row has at the least */
+    if (rc == SQLITE_OK)
+        rc = api->xInstCount(fts, &inst);
+    for (int i = 0; rc == SQLITE_OK && i < inst; i++) {
+        int phrase, column, offset;
+        rc = api->xInst(fts, i, &phrase, &column, &offset);
+        if (rc == SQLITE_OK) {
+            int logical = phrase < r->phrases - 1 ? phrase : r->phrases - 1;
+            freq[logical] += column < r->columns ? r->weights[column] : 1.0;
+            if (column >= 0 && column < SEARCH_MAX_COLUMNS && offset + 1 > reach[column])
+                reach[column] = offset + 1;
+        }
+    }
+    for (int c = 0; c < SEARCH_MAX_COLUMNS; c++)
+        shortest += reach[c];
+    /* bm25's arithmetic, in bm25's order, so that the scores are bm25's to the last bit; the
+     * bound is the same arithmetic with the shortest length, not smaller in floating point */
+    if (rc == SQLITE_OK && r->best != NULL && best_full(r->best)) {
+        double d = (double)shortest, bound = 0.0;
+        for (int i = 0; i < r->phrases; i++)
+            bound +=
+                r->idf[i] * ((freq[i] * (k1 + 1.0)) / (freq[i] + k1 * (1 - b + b * d / r->avgdl)));
+        if (rank_hopeless(r->best, bound, r->type, api->xRowid(fts))) {
+            sqlite3_result_null(ctx);
+            return;
+        }
+    }
+    int tokens = 0;
+    if (rc == SQLITE_OK)
+        rc = api->xColumnSize(fts, -1, &tokens);
+    if (rc != SQLITE_OK) {
+        sqlite3_result_error_code(ctx, rc);
+        return;
+    }
+    double d = (double)tokens, score = 0.0;
+    for (int i = 0; i < r->phrases; i++)
+        score += r->idf[i] * ((freq[i] * (k1 + 1.0)) / (freq[i] + k1 * (1 - b + b * d / r->avgdl)));
+    sqlite3_result_double(ctx, -1.0 * score);
+}
+
+/* ---- Per-connection state -------------------------------------------------------------------- */
+
+/* What a search prepared earlier on the same table for the same phrase. */
+struct term_entry {
+    char *key;       /* the type's digit, then the phrase as written in the query; NULL: free */
+    int64_t df;      /* rows of the type's table that hold the phrase; -1 until counted */
+    int expanded;    /* 1 once the phrase's expansion below was looked up (prefixes only) */
+    int members;     /* exact terms the prefix stands for: 0 none (no row can match), -1
+                      * not replaced (the prefix runs as a prefix query), else how many */
+    char *expansion; /* those terms as FTS5 phrases joined by OR (members > 0) */
+};
+
+/* A connection's search state; created at its first search, freed when it closes. */
+struct search_conn {
+    sqlite3 *handle;                                  /* the record's connection (the key) */
+    sqlite3 *scratch;                                 /* in-memory, for snippets */
+    sqlite3_stmt *scratch_insert[RECORD_TYPE_COUNT];  /* per type, on scratch */
+    sqlite3_stmt *scratch_snippet[RECORD_TYPE_COUNT]; /* per type, on scratch */
+    sqlite3_stmt *begin;                              /* BEGIN on scratch */
+    sqlite3_stmt *rollback;                           /* ROLLBACK on scratch */
+    int64_t revision;                                 /* the revision the terms were read at */
+    int64_t rows[RECORD_TYPE_COUNT];                  /* rows of each type's table; -1 unknown */
+    struct term_entry terms[SEARCH_TERMS_SLOTS];      /* open addressing by key */
+    size_t term_count;                                /* slots in use */
+    struct search_conn *next;                         /* the next connection's state */
+};
+
+/* Every live state, by connection: a connection's state goes when the connection closes
+ * (FTS5 calls the rank function's destructor then). */
+static pthread_mutex_t conns_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct search_conn *conns;
+
+static void terms_clear(struct search_conn *c) {
+    for (size_t i = 0; i < SEARCH_TERMS_SLOTS; i++) {
+        free(c->terms[i].key);
+        free(c->terms[i].expansion);
+        c->terms[i] = (struct term_entry){0};
+    }
+    c->term_count = 0;
+    for (int t = 0; t < RECORD_TYPE_COUNT; t++)
+        c->rows[t] = -1;
+}
+
+static void conn_free(struct search_conn *c) {
+    if (c == NULL)
+        return;
+    for (int t = 0; t < RECORD_TYPE_COUNT; t++) {
+        sqlite3_finalize(c->scratch_insert[t]);
+        sqlite3_finalize(c->scratch_snippet[t]);
+    }
+    sqlite3_finalize(c->begin);
+    sqlite3_finalize(c->rollback);
+    if (c->scratch != NULL)
+        sqlite3_close_v2(c->scratch);
+    terms_clear(c);
+    free(c);
+}
+
+/* The rank function's destructor: the connection is closing. */
+static void conn_destroy(void *p) {
+    struct search_conn *c = p;
+    pthread_mutex_lock(&conns_lock);
+    for (struct search_conn **at = &conns; *at != NULL; at = &(*at)->next)
+        if (*at == c) {
+            *at = c->next;
+            break;
+        }
+    pthread_mutex_unlock(&conns_lock);
+    conn_free(c);
+}
+
+/* The connection's FTS5 API, or NULL. */
+static fts5_api *fts5_api_of(sqlite3 *handle) {
+    fts5_api *api = NULL;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(handle, "SELECT fts5(?1)", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_bind_pointer(st, 1, (void *)&api, "fts5_api_ptr", NULL) == SQLITE_OK)
+        (void)sqlite3_step(st);
+    sqlite3_finalize(st);
+    return api;
+}
+
+/* Opens the scratch connection with its tables and statements. Returns 0 or -1. */
+static int scratch_open(struct search_conn *c, struct db_error *err) {
+    if (sqlite3_open_v2(":memory:", &c->scratch,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
+        db_error_set(err, -1, "search: scratch: %s",
+                     c->scratch ? sqlite3_errmsg(c->scratch) : "out of memory");
         return -1;
     }
+    for (int t = 0; t < RECORD_TYPE_COUNT; t++) {
+        if (sqlite3_exec(c->scratch, types[t].scratch_table, NULL, NULL, NULL) != SQLITE_OK ||
+            sqlite3_prepare_v3(c->scratch, types[t].scratch_insert, -1, SQLITE_PREPARE_PERSISTENT,
+                               &c->scratch_insert[t], NULL) != SQLITE_OK ||
+            sqlite3_prepare_v3(c->scratch, types[t].scratch_snippet, -1, SQLITE_PREPARE_PERSISTENT,
+                               &c->scratch_snippet[t], NULL) != SQLITE_OK)
+            goto fail;
+    }
+    if (sqlite3_prepare_v2(c->scratch, "BEGIN", -1, &c->begin, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(c->scratch, "ROLLBACK", -1, &c->rollback, NULL) != SQLITE_OK)
+        goto fail;
+    return 0;
+fail:
+    db_error_set(err, -1, "search: scratch: %s", sqlite3_errmsg(c->scratch));
+    return -1;
+}
+
+/* The connection's search state, made at its first search (the rank function registered,
+ * the scratch opened). Returns it, or NULL with err filled. */
+static struct search_conn *conn_of(struct db *db, struct db_error *err) {
+    sqlite3 *handle = db_handle(db);
+    pthread_mutex_lock(&conns_lock);
+    struct search_conn *c = conns;
+    while (c != NULL && c->handle != handle)
+        c = c->next;
+    pthread_mutex_unlock(&conns_lock);
+    if (c != NULL)
+        return c;
+
+    c = calloc(1, sizeof *c);
+    if (c == NULL) {
+        db_error_set(err, -1, "search: out of memory");
+        return NULL;
+    }
+    c->handle = handle;
+    c->revision = -1;
+    if (scratch_open(c, err) != 0) {
+        conn_free(c);
+        return NULL;
+    }
+    fts5_api *api = fts5_api_of(handle);
+    if (api == NULL ||
+        api->xCreateFunction(api, "plenary_rank", c, rank_function, conn_destroy) != SQLITE_OK) {
+        db_error_set(err, -1, "search: cannot register plenary_rank");
+        conn_free(c);
+        return NULL;
+    }
+    /* from here FTS5 owns c: conn_destroy frees it when the connection closes */
+    pthread_mutex_lock(&conns_lock);
+    c->next = conns;
+    conns = c;
+    pthread_mutex_unlock(&conns_lock);
+    return c;
+}
+
+/* The entry of (type, phrase), made empty when missing; NULL when out of memory. The table
+ * never fills: it is cleared at half full before a search, and one search adds at most
+ * RECORD_TYPE_COUNT * DB_SEARCH_MAX_PHRASES entries. */
+static struct term_entry *term_entry(struct search_conn *c, int type, const char *phrase,
+                                     size_t len) {
+    _Static_assert(SEARCH_TERMS_SLOTS / 2 > RECORD_TYPE_COUNT * DB_SEARCH_MAX_PHRASES,
+                   "one search fits in the term table");
+    uint64_t h = 14695981039346656037ULL ^ (uint64_t)type; /* FNV-1a */
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)phrase[i]) * 1099511628211ULL;
+    size_t i = (size_t)h & (SEARCH_TERMS_SLOTS - 1);
+    for (; c->terms[i].key != NULL; i = (i + 1) & (SEARCH_TERMS_SLOTS - 1)) {
+        const char *k = c->terms[i].key;
+        if (k[0] == '0' + type && strlen(k + 1) == len && memcmp(k + 1, phrase, len) == 0)
+            return &c->terms[i];
+    }
+    assert(c->term_count < SEARCH_TERMS_SLOTS - 1);
+    char *key = malloc(len + 2);
+    if (key == NULL)
+        return NULL;
+    key[0] = (char)('0' + type);
+    memcpy(key + 1, phrase, len);
+    key[len + 1] = '\0';
+    c->terms[i] = (struct term_entry){.key = key, .df = -1};
+    c->term_count++;
+    return &c->terms[i];
+}
+
+/* ---- Each type's expression ------------------------------------------------------------------ */
+
+static int is_alnum_ascii(unsigned char ch) {
+    return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+}
+
+/* Can the query's last phrase be replaced by exact terms? It must be a prefix longer than
+ * the indexed ones, of ASCII letters and digits only (one token, which the tokenizer only
+ * lowercases), and every other phrase must hold a letter or digit: a phrase without a token
+ * is dropped from FTS5's implicit AND, but empties an explicit AND, which the replacement
+ * needs when it is a group. */
+static int expandable(const struct db_search_query *q) {
+    size_t last = q->phrases - 1;
+    const char *p = q->match + q->start[last];
+    size_t n = q->len[last];
+    if (n < 3 + SEARCH_INDEXED_PREFIX + 1 || p[n - 1] != '*')
+        return 0;
+    for (size_t i = 1; i < n - 2; i++)
+        if (!is_alnum_ascii((unsigned char)p[i]))
+            return 0;
+    for (size_t k = 0; k < last; k++) {
+        int token = 0;
+        for (size_t i = 0; i < q->len[k] && !token; i++)
+            token = is_alnum_ascii((unsigned char)q->match[q->start[k] + i]);
+        if (!token)
+            return 0;
+    }
+    return 1;
+}
+
+/* Looks up the exact terms of the type's table under the query's last phrase (a prefix, see
+ * expandable) and records them in e. Returns 0, or -1 when out of memory. */
+static int expand(struct db *db, int type, const struct db_search_query *q, struct term_entry *e) {
+    size_t last = q->phrases - 1;
+    const char *p = q->match + q->start[last] + 1;
+    size_t n = q->len[last] - 3;
+    char prefix[256];
+    if (n >= sizeof prefix) {
+        e->members = -1;
+        e->expanded = 1;
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++)
+        prefix[i] = (char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] - 'A' + 'a' : p[i]);
+    char *terms = NULL;
+    int count = db_fts_prefix_terms(db, &types[type].fts, prefix, n, SEARCH_EXPAND_MAX, &terms);
+    e->members = -1;
+    e->expanded = 1;
+    if (count < 0) /* too many, or unreadable: FTS5 expands it */
+        return 0;
+    /* every term quoted, joined by OR; a term that would not read back as the one token it
+     * is (none should: the tokenizer keeps no ASCII punctuation) leaves the prefix to FTS5 */
+    size_t bytes = 1;
+    const char *t = terms;
+    for (int i = 0; i < count; i++, t += strlen(t) + 1)
+        bytes += 2 * strlen(t) + 6;
+    char *out = malloc(bytes);
+    if (out == NULL) {
+        free(terms);
+        return -1;
+    }
+    size_t o = 0;
+    t = terms;
+    for (int i = 0; i < count; i++, t += strlen(t) + 1) {
+        for (const char *c = t; *c; c++)
+            if (!is_alnum_ascii((unsigned char)*c) && (unsigned char)*c < 0x80) {
+                free(out);
+                free(terms);
+                return 0; /* not a plain token: let FTS5 expand the prefix */
+            }
+        o += (size_t)snprintf(out + o, bytes - o, "%s\"%s\"", i ? " OR " : "", t);
+    }
+    free(terms);
+    e->members = count;
+    if (count == 0) {
+        free(out);
+        return 0;
+    }
+    e->expansion = out;
+    return 0;
+}
+
+/* One type's part of a search. */
+struct plan {
+    char *expr;                                      /* the type's expression (malloc'd) */
+    int skip;                                        /* no row of the type can match */
+    struct rank_ctx rank;                            /* for plenary_rank */
+    struct term_entry *entry[DB_SEARCH_MAX_PHRASES]; /* the statistics of each phrase */
+};
+
+/* Plans the type: its expression, and what its term statistics already know. Returns 0, or
+ * -1 with err filled. */
+static int plan_type(struct db *db, struct search_conn *c, int type,
+                     const struct db_search_query *q, int expand_last, struct plan *p,
+                     struct db_error *err) {
+    memset(p, 0, sizeof *p);
+    p->rank.weights = types[type].weights;
+    p->rank.columns = types[type].columns;
+    p->rank.phrases = (int)q->phrases;
+    p->rank.group = 1;
+    for (size_t i = 0; i < q->phrases; i++) {
+        p->entry[i] = term_entry(c, type, q->match + q->start[i], q->len[i]);
+        if (p->entry[i] == NULL)
+            goto oom;
+        p->rank.df[i] = p->entry[i]->df;
+    }
+    struct term_entry *last = p->entry[q->phrases - 1];
+    if (expand_last && !last->expanded && expand(db, type, q, last) != 0)
+        goto oom;
+    if (!expand_last || last->members < 0) { /* the query as it is */
+        p->expr = strdup(q->match);
+        if (p->expr == NULL)
+            goto oom;
+        return 0;
+    }
+    if (last->members == 0) {
+        p->skip = 1;
+        return 0;
+    }
+    /* the words before the last, then its terms: "a" "b" AND ("c1" OR "c2"), or "a" "c1" */
+    size_t head = q->start[q->phrases - 1];
+    size_t n = head + strlen(last->expansion) + 8;
+    p->expr = malloc(n);
+    if (p->expr == NULL)
+        goto oom;
+    int w = last->members == 1 || head == 0
+                ? snprintf(p->expr, n, "%.*s%s", (int)head, q->match, last->expansion)
+                : snprintf(p->expr, n, "%.*sAND (%s)", (int)head, q->match, last->expansion);
+    assert(w > 0 && (size_t)w < n);
+    (void)w;
+    p->rank.group = last->members;
+    return 0;
+oom:
+    db_error_set(err, -1, "search: out of memory");
+    return -1;
+}
+
+/* Counts the rows of the type's table that match expr. Returns the count or -1. */
+static int64_t count_rows(struct db *db, int type, const char *expr, struct db_error *err) {
+    sqlite3_stmt *st = db_prepare(db, types[type].count);
     int64_t n = -1;
-    if (sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC) == SQLITE_OK &&
-        sqlite3_bind_int64(st, 2, type_mask) == SQLITE_OK &&
-        sqlite3_bind_int64(st, 3, cap < INT64_MAX ? cap + 1 : cap) == SQLITE_OK &&
+    if (st != NULL && sqlite3_bind_text(st, 1, expr, -1, SQLITE_STATIC) == SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW)
         n = sqlite3_column_int64(st, 0);
     else
-        db_fail(db, err, "search count");
+        db_fail(db, err, "search: count");
     db_done(st);
     return n;
 }
+
+/* ---- The ranked, counted scan ---------------------------------------------------------------- */
+
+/* Runs the type's ranked scan over its first DB_SEARCH_MAX_CANDIDATES matches, offering each
+ * candidate to out. Returns the rows read, *last the last one's rowid, or -1 with err. */
+static int64_t scan_type(struct db *db, int type, struct plan *p, struct best *out, int64_t *last,
+                         struct db_error *err) {
+    sqlite3_stmt *st = db_prepare(db, types[type].rank);
+    if (st == NULL) {
+        db_fail(db, err, "search: prepare");
+        return -1;
+    }
+    p->rank.type = type;
+    p->rank.best = out;
+    if (sqlite3_bind_text(st, 1, p->expr, -1, SQLITE_STATIC) != SQLITE_OK ||
+        sqlite3_bind_pointer(st, 2, &p->rank, RANK_POINTER, NULL) != SQLITE_OK ||
+        sqlite3_bind_int64(st, 3, DB_SEARCH_MAX_CANDIDATES) != SQLITE_OK) {
+        db_fail(db, err, "search: bind");
+        db_done(st);
+        return -1;
+    }
+    int64_t rows = 0;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        rows++;
+        *last = sqlite3_column_int64(st, 0);
+        if (sqlite3_column_type(st, 1) != SQLITE_NULL) /* NULL: it cannot make the page */
+            best_add(out, (struct candidate){
+                              .score = sqlite3_column_double(st, 1), .id = *last, .type = type});
+    }
+    if (step != SQLITE_DONE) {
+        db_fail(db, err, "search");
+        db_done(st);
+        return -1;
+    }
+    db_done(st);
+    return rows;
+}
+
+/* Counts the type's matches of expr past rowid `past`, at most `most`. Returns the count or
+ * -1 with err filled. */
+static int64_t count_past(struct db *db, int type, const char *expr, int64_t past, int64_t most,
+                          struct db_error *err) {
+    sqlite3_stmt *st = db_prepare(db, types[type].count_past);
+    int64_t n = -1;
+    if (st != NULL && sqlite3_bind_text(st, 1, expr, -1, SQLITE_STATIC) == SQLITE_OK &&
+        sqlite3_bind_int64(st, 2, past) == SQLITE_OK &&
+        sqlite3_bind_int64(st, 3, most) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    else
+        db_fail(db, err, "search: count");
+    db_done(st);
+    return n;
+}
+
+/* ---- The page's references and snippets ------------------------------------------------------ */
 
 /* A column's text copied (NULL for SQL NULL); *oom set when the copy fails. */
 static char *column_dup(sqlite3_stmt *st, int col, int *oom) {
@@ -150,8 +825,19 @@ static char *column_dup(sqlite3_stmt *st, int col, int *oom) {
     return copy;
 }
 
-/* Fills the references and snippets of the page's hits of one type. Returns 0 or -1. */
-static int fill_type(struct db *db, const char *match, enum record_type type,
+/* The hit of (type, id) among the page's, not yet filled; NULL when none. */
+static struct db_search_hit *page_hit(struct db_search_hit *hits, size_t count, int type,
+                                      int64_t id) {
+    for (size_t i = 0; i < count; i++)
+        if (hits[i].type == (enum record_type)type && hits[i].id == id)
+            return &hits[i];
+    return NULL;
+}
+
+/* Fills the references and snippets of the page's hits of one type: the references from
+ * the record, the snippets from the hits' text copied into the scratch twin (in a
+ * transaction rolled back at the end). Returns 0 or -1. */
+static int fill_type(struct db *db, struct search_conn *c, const char *match, int type,
                      struct db_search_hit *hits, size_t count, struct db_error *err) {
     /* the page's ids of this type as a JSON array: at most 500 ids of 20 digits */
     size_t cap = count * 22 + 3;
@@ -163,7 +849,7 @@ static int fill_type(struct db *db, const char *match, enum record_type type,
     size_t used = 0;
     ids[used++] = '[';
     for (size_t i = 0; i < count; i++) {
-        if (hits[i].type != type)
+        if (hits[i].type != (enum record_type)type)
             continue;
         int n =
             snprintf(ids + used, cap - used, "%s%lld", used > 1 ? "," : "", (long long)hits[i].id);
@@ -177,95 +863,206 @@ static int fill_type(struct db *db, const char *match, enum record_type type,
     ids[used++] = ']';
     ids[used] = '\0';
 
-    int rc = -1;
-    sqlite3_stmt *st = db_prepare(db, sql_refs[type]);
+    int rc = -1, oom = 0, in_scratch = 0, step;
+    sqlite3_stmt *ins = c->scratch_insert[type], *snip = c->scratch_snippet[type];
+    sqlite3_stmt *st = db_prepare(db, types[type].refs);
     if (st == NULL) {
         db_fail(db, err, "search refs: prepare");
         goto done;
     }
-    if (sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC) != SQLITE_OK ||
-        sqlite3_bind_text(st, 2, ids, (int)used, SQLITE_STATIC) != SQLITE_OK) {
+    if (sqlite3_bind_text(st, 1, ids, (int)used, SQLITE_STATIC) != SQLITE_OK) {
         db_fail(db, err, "search refs: bind");
         goto done;
     }
-    int step;
-    int oom = 0;
+    if (sqlite3_step(c->begin) != SQLITE_DONE)
+        goto scratch_fail;
+    sqlite3_reset(c->begin);
+    in_scratch = 1;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t id = sqlite3_column_int64(st, 0);
-        for (size_t i = 0; i < count; i++) {
-            struct db_search_hit *h = &hits[i];
-            if (h->type != type || h->id != id || h->name != NULL)
-                continue;
-            h->slug = column_dup(st, 1, &oom);
-            h->name = column_dup(st, 2, &oom);
-            h->kind = column_dup(st, 3, &oom);
-            h->honorific = column_dup(st, 4, &oom);
-            h->snippet = column_dup(st, 5, &oom);
-            break;
-        }
+        struct db_search_hit *h = page_hit(hits, count, type, id);
+        if (h == NULL || h->name != NULL)
+            continue;
+        h->slug = column_dup(st, 1, &oom);
+        h->name = column_dup(st, 2, &oom);
+        h->kind = column_dup(st, 3, &oom);
+        h->honorific = column_dup(st, 4, &oom);
+        int ok = sqlite3_bind_int64(ins, 1, id) == SQLITE_OK;
+        for (int col = 0; ok && col < types[type].columns; col++)
+            ok = sqlite3_bind_value(ins, col + 2, sqlite3_column_value(st, REFS_TEXT + col)) ==
+                 SQLITE_OK;
+        ok = ok && sqlite3_step(ins) == SQLITE_DONE;
+        sqlite3_reset(ins);
+        if (!ok)
+            goto scratch_fail;
     }
     if (step != SQLITE_DONE) {
         db_fail(db, err, "search refs");
         goto done;
     }
+    if (sqlite3_bind_text(snip, 1, match, -1, SQLITE_STATIC) != SQLITE_OK)
+        goto scratch_fail;
+    while ((step = sqlite3_step(snip)) == SQLITE_ROW) {
+        struct db_search_hit *h = page_hit(hits, count, type, sqlite3_column_int64(snip, 0));
+        if (h != NULL && h->snippet == NULL)
+            h->snippet = column_dup(snip, 1, &oom);
+    }
+    if (step != SQLITE_DONE)
+        goto scratch_fail;
     if (oom) {
         db_error_set(err, -1, "search: out of memory");
         goto done;
     }
     rc = 0;
+    goto done;
+scratch_fail:
+    db_error_set(err, -1, "search snippets: %s", sqlite3_errmsg(c->scratch));
 done:
+    sqlite3_reset(snip);
+    sqlite3_clear_bindings(snip);
+    sqlite3_clear_bindings(ins);
+    if (in_scratch) {
+        (void)sqlite3_step(c->rollback);
+        sqlite3_reset(c->rollback);
+    }
     db_done(st);
     free(ids);
     return rc;
 }
 
-int db_search_page(struct db *db, const char *match, unsigned type_mask, size_t limit,
-                   int64_t offset, struct db_search_hit *hits, size_t *count,
-                   struct db_error *err) {
-    assert(match != NULL && hits != NULL && count != NULL);
-    *count = 0;
-    sqlite3_stmt *st = db_prepare(db, sql_page);
-    if (st == NULL) {
-        db_fail(db, err, "search: prepare");
-        return -1;
+void db_search_hits_free(struct db_search_hit *hits, size_t count) {
+    for (size_t i = 0; i < count; i++) {
+        free(hits[i].slug);
+        free(hits[i].name);
+        free(hits[i].kind);
+        free(hits[i].honorific);
+        free(hits[i].snippet);
+        hits[i].slug = hits[i].name = hits[i].kind = hits[i].honorific = hits[i].snippet = NULL;
     }
-    if (sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC) != SQLITE_OK ||
-        sqlite3_bind_int64(st, 2, type_mask) != SQLITE_OK ||
-        sqlite3_bind_int64(st, 3, (sqlite3_int64)limit) != SQLITE_OK ||
-        sqlite3_bind_int64(st, 4, offset) != SQLITE_OK ||
-        sqlite3_bind_int64(st, 5, DB_SEARCH_MAX_CANDIDATES) != SQLITE_OK) {
-        db_fail(db, err, "search: bind");
-        db_done(st);
-        return -1;
-    }
-    int step = SQLITE_DONE;
-    size_t n = 0;
-    while (n < limit && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        int t = sqlite3_column_int(st, 0);
-        if (t < 0 || t >= RECORD_TYPE_COUNT)
-            continue;
-        memset(&hits[n], 0, sizeof hits[n]);
-        hits[n].type = (enum record_type)t;
-        hits[n].id = sqlite3_column_int64(st, 1);
-        n++;
-    }
-    if (n < limit && step != SQLITE_DONE) {
-        db_fail(db, err, "search");
-        db_done(st);
-        return -1;
-    }
-    db_done(st);
-    *count = n;
+}
 
+int db_search_run(struct db *db, const struct db_search_query *query, size_t limit, int64_t offset,
+                  struct db_search_hit *hits, size_t *count, int64_t *total, struct db_error *err) {
+    assert(db != NULL && query != NULL && query->match != NULL && hits != NULL);
+    assert(count != NULL && total != NULL && offset >= 0);
+    const int64_t cap = DB_SEARCH_COUNT_CAP;
+    assert(query->phrases >= 1 && query->phrases <= DB_SEARCH_MAX_PHRASES);
+    *count = 0;
+    *total = 0;
+    struct search_conn *c = conn_of(db, err);
+    if (c == NULL)
+        return -1;
+    /* the term statistics hold for one revision of the record */
+    int64_t revision = db_revision(db);
+    if (revision < 0 || revision != c->revision || c->term_count >= SEARCH_TERMS_SLOTS / 2) {
+        terms_clear(c);
+        c->revision = revision;
+    }
+    int expand_last = expandable(query);
+    /* the best candidates up to the end of the page (there are at most 8 * the bound) */
+    struct best found = {0};
+    int64_t reach = offset > INT64_MAX - (int64_t)limit ? INT64_MAX : offset + (int64_t)limit;
+    found.keep = reach < RECORD_TYPE_COUNT * DB_SEARCH_MAX_CANDIDATES
+                     ? (size_t)reach
+                     : RECORD_TYPE_COUNT * DB_SEARCH_MAX_CANDIDATES;
+    found.at = malloc((found.keep ? found.keep : 1) * sizeof *found.at);
+    if (found.at == NULL) {
+        db_error_set(err, -1, "search: out of memory");
+        return -1;
+    }
+    /* plan every type first: a type whose best possible score cannot reach the page is not
+     * scored at all, and types that may score high are scanned first to fill the page */
+    struct plan plans[RECORD_TYPE_COUNT];
+    memset(plans, 0, sizeof plans);
+    double ceiling[RECORD_TYPE_COUNT];
+    int order[RECORD_TYPE_COUNT], planned = 0, rc = -1;
+    size_t last = query->phrases - 1;
+    for (int t = 0; t < RECORD_TYPE_COUNT; t++) {
+        if ((query->type_mask & 1u << t) == 0)
+            continue;
+        struct plan *p = &plans[t];
+        if (plan_type(db, c, t, query, expand_last, p, err) != 0)
+            goto done;
+        if (p->skip)
+            continue;
+        order[planned++] = t;
+        if (p->rank.df[last] < 0 && p->rank.group > 1) {
+            /* a group's rows: those holding any of its terms, counted once */
+            int64_t n = count_rows(db, t, p->entry[last]->expansion, err);
+            if (n < 0)
+                goto done;
+            p->rank.df[last] = p->entry[last]->df = n;
+        }
+        ceiling[t] = INFINITY;
+        int known = c->rows[t] > 0;
+        for (size_t i = 0; i < query->phrases && known; i++)
+            known = p->rank.df[i] >= 0;
+        if (known) {
+            double idf[DB_SEARCH_MAX_PHRASES];
+            for (size_t i = 0; i < query->phrases; i++)
+                idf[i] = rank_idf(c->rows[t], p->rank.df[i]);
+            ceiling[t] = rank_ceiling(idf, (int)query->phrases);
+        }
+    }
+    for (int i = 1; i < planned; i++) /* by ceiling, highest first (insertion: 8 at most) */
+        for (int j = i; j > 0 && ceiling[order[j]] > ceiling[order[j - 1]]; j--) {
+            int tmp = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = tmp;
+        }
+
+    int64_t counted = 0; /* rows counted, over the types done */
+    for (int k = 0; k < planned; k++) {
+        int t = order[k];
+        struct plan *p = &plans[t];
+        /* a type none of whose rows can reach the page is not scanned for candidates */
+        int score = !rank_hopeless(&found, ceiling[t], t, 0);
+        int64_t rows = 0, last_id = INT64_MIN;
+        if (score && (rows = scan_type(db, t, p, &found, &last_id, err)) < 0)
+            goto done;
+        /* one word: its frequency is the count; more: the matches past the candidates are
+         * counted on, until the cap */
+        if (query->phrases > 1 && rows == (score ? DB_SEARCH_MAX_CANDIDATES : 0) &&
+            cap + 1 - counted > rows) {
+            int64_t more = count_past(db, t, p->expr, last_id, cap + 1 - counted - rows, err);
+            if (more < 0)
+                goto done;
+            rows += more;
+        }
+        int keep = p->rank.ready && !p->rank.unkept;
+        for (size_t i = 0; i < query->phrases && keep; i++)
+            if (p->entry[i]->df < 0)
+                p->entry[i]->df = p->rank.df[i];
+        if (keep)
+            c->rows[t] = p->rank.rows;
+        if (query->phrases == 1 && (keep || !score))
+            rows = p->rank.df[0]; /* known: counted by the scan, or before (not scanned) */
+        counted = counted + rows > cap ? cap + 1 : counted + rows;
+    }
+    *total = counted;
+
+    qsort(found.at, found.count, sizeof *found.at, candidate_cmp); /* the page's, at most */
+    size_t n = 0;
+    for (size_t i = (size_t)offset; i < found.count && n < limit; i++, n++) {
+        memset(&hits[n], 0, sizeof hits[n]);
+        hits[n].type = (enum record_type)found.at[i].type;
+        hits[n].id = found.at[i].id;
+    }
+    *count = n;
     for (int t = 0; t < RECORD_TYPE_COUNT; t++) {
         int present = 0;
         for (size_t i = 0; i < n && !present; i++)
             present = hits[i].type == (enum record_type)t;
-        if (present && fill_type(db, match, (enum record_type)t, hits, n, err) != 0) {
+        if (present && fill_type(db, c, query->match, t, hits, n, err) != 0) {
             db_search_hits_free(hits, n);
             *count = 0;
-            return -1;
+            goto done;
         }
     }
-    return 0;
+    rc = 0;
+done:
+    for (int t = 0; t < RECORD_TYPE_COUNT; t++)
+        free(plans[t].expr);
+    free(found.at);
+    return rc;
 }

@@ -1,6 +1,7 @@
-/* db_search.h: the SQL side of /v1/search — one ranked query across every type's FTS5 table,
- * then each hit's compact reference and highlighted snippet. Callers hand in a safe FTS5
- * match expression (res_search.c builds it) and get plain C strings back: no SQL, no json_t. */
+/* db_search.h: the SQL side of /v1/search — each type's FTS5 table searched and ranked, the
+ * hits counted, then each hit's compact reference and highlighted snippet. Callers hand in a
+ * safe FTS5 match expression (res_search.c builds it) and get plain C strings back: no SQL,
+ * no json_t. */
 #ifndef PLENARY_DB_SEARCH_H
 #define PLENARY_DB_SEARCH_H
 
@@ -25,7 +26,7 @@
  * bound of the true count. */
 #define DB_SEARCH_COUNT_CAP 10000
 
-/* One hit: its type and id, then (filled by db_search_page) its compact reference's fields
+/* One hit: its type and id, then (filled by db_search_run) its compact reference's fields
  * and its snippet. Strings are malloc'd (NULL where the type has no such field) and freed by
  * db_search_hits_free. */
 struct db_search_hit {
@@ -38,20 +39,30 @@ struct db_search_hit {
     char *snippet;         /* ~12 tokens with matches between DB_SEARCH_OPEN and _CLOSE */
 };
 
-/* Reads hits offset .. offset+limit-1 of match over the types in type_mask (bit
- * 1u << enum record_type), ranked by bm25 (best first; ties by type then id, so the order is
+/* Most phrases in one query (res_search.c makes one per word of q). */
+#define DB_SEARCH_MAX_PHRASES 16
+
+/* A search as res_search.c builds it: an FTS5 expression whose every phrase is quoted (so
+ * that no input is FTS5 syntax), separated by spaces (implicit AND), the last one possibly a
+ * prefix query ("..."*), and where each phrase lies in it. */
+struct db_search_query {
+    const char *match;                   /* the expression */
+    size_t phrases;                      /* how many phrases (1 .. DB_SEARCH_MAX_PHRASES) */
+    size_t start[DB_SEARCH_MAX_PHRASES]; /* each phrase's first byte (its opening quote) */
+    size_t len[DB_SEARCH_MAX_PHRASES];   /* its bytes, quotes and a trailing * included */
+    unsigned type_mask;                  /* the types searched: bit 1u << enum record_type */
+};
+
+/* Runs a search: counts its hits into *total, stopping past DB_SEARCH_COUNT_CAP (the exact
+ * count when it is at most the cap, the cap + 1 when there are more), and reads hits
+ * offset .. offset+limit-1, ranked by bm25 (best first; ties by type then id, so the order is
  * total and offset paging visits every hit once), with their references and snippets. The
  * ranked hits are each type's first DB_SEARCH_MAX_CANDIDATES matches in rowid order: every
- * match of a type with fewer; past them pages are empty.
- * `hits` has room for limit entries; *count gets how many were filled. Returns 0, or -1 with
- * err filled (an FTS5 syntax error included: callers quote every term so it cannot occur). */
-int db_search_page(struct db *db, const char *match, unsigned type_mask, size_t limit,
-                   int64_t offset, struct db_search_hit *hits, size_t *count, struct db_error *err);
-
-/* Counts the hits of match over the types in type_mask, stopping past cap. Returns the exact
- * count when it is at most cap, cap + 1 when there are more, or -1. */
-int64_t db_search_count(struct db *db, const char *match, unsigned type_mask, int64_t cap,
-                        struct db_error *err);
+ * match of a type with fewer; past them pages are empty. `hits` has room for limit entries;
+ * *count gets how many were filled. Returns 0, or -1 with err filled (an FTS5 syntax error
+ * included: res_search.c quotes every term so that it cannot occur). */
+int db_search_run(struct db *db, const struct db_search_query *query, size_t limit, int64_t offset,
+                  struct db_search_hit *hits, size_t *count, int64_t *total, struct db_error *err);
 
 /* Frees the strings of count hits (not the array). */
 void db_search_hits_free(struct db_search_hit *hits, size_t count);

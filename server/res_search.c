@@ -17,7 +17,7 @@
 /* Longest q accepted, in bytes: a search box query, not a document. Longer answers 400. */
 #define SEARCH_MAX_Q 256
 /* Most terms one q may hold; every term is one FTS5 phrase. */
-#define SEARCH_MAX_TERMS 16
+#define SEARCH_MAX_TERMS DB_SEARCH_MAX_PHRASES
 /* Default page of search hits: a type-ahead list is short. */
 #define SEARCH_DEFAULT_LIMIT 20
 
@@ -63,17 +63,20 @@ static int is_space(char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
-/* Builds the FTS5 expression of q into out (size: at least 3 * strlen(q) + 4 * terms + 1):
- * each whitespace-separated term becomes a quoted phrase with its quotes doubled; a term
- * without a letter, digit or non-ASCII character holds no token and is dropped; the last
- * term is a prefix query unless q ends in whitespace (the word is finished) or the term is
- * one character long. Returns the number of terms, or -1 when there are more than
+/* Builds the FTS5 expression of q into out (size: at least 3 * strlen(q) + 4 * terms + 1)
+ * and describes it in *query (match, phrases, where each phrase lies): each
+ * whitespace-separated term becomes a quoted phrase with its quotes doubled; a term without a
+ * letter, digit or non-ASCII character holds no token and is dropped; the last term is a
+ * prefix query unless q ends in whitespace (the word is finished) or the term is one
+ * character long. Returns the number of terms, or -1 when there are more than
  * SEARCH_MAX_TERMS. */
-static int build_match(const char *q, char *out, size_t size) {
+static int build_match(const char *q, char *out, size_t size, struct db_search_query *query) {
     size_t o = 0;
     int terms = 0;
     const char *p = q;
     out[0] = '\0';
+    query->match = out;
+    query->phrases = 0;
     while (*p) {
         while (is_space(*p))
             p++;
@@ -94,6 +97,7 @@ static int build_match(const char *q, char *out, size_t size) {
             return -1;
         if (o > 0)
             out[o++] = ' ';
+        query->start[terms - 1] = o;
         out[o++] = '"';
         for (const char *c = start; c < p; c++) {
             if (*c == '"')
@@ -107,6 +111,8 @@ static int build_match(const char *q, char *out, size_t size) {
             chars += ((unsigned char)*c & 0xC0) != 0x80;
         if (!*p && chars >= 2) /* q ends in this term: type-ahead */
             out[o++] = '*', out[o] = '\0';
+        query->len[terms - 1] = o - query->start[terms - 1];
+        query->phrases = (size_t)terms;
     }
     return terms;
 }
@@ -369,7 +375,8 @@ int res_search(struct request *req, struct response *res) {
     if (!utf8_valid((const unsigned char *)q))
         return problem_parameter(&res->problem, "q", "q must be UTF-8 text");
     char match[SEARCH_MAX_Q * 2 + SEARCH_MAX_TERMS * 4 + 8];
-    int terms = build_match(q, match, sizeof match);
+    struct db_search_query query;
+    int terms = build_match(q, match, sizeof match, &query);
     if (terms < 0)
         return problem_parameter(&res->problem, "q", "q may hold at most %d words",
                                  SEARCH_MAX_TERMS);
@@ -379,6 +386,7 @@ int res_search(struct request *req, struct response *res) {
     unsigned mask = ALL_TYPES;
     if (type != NULL && (status = parse_types(type, res, &mask)) != 0)
         return status;
+    query.type_mask = mask;
     size_t limit;
     if ((status = parse_limit(request_param(req, "limit"), res, &limit)) != 0)
         return status;
@@ -397,9 +405,8 @@ int res_search(struct request *req, struct response *res) {
     struct db_error err = {0};
     json_t *doc = NULL;
     char *self = NULL, *next = NULL;
-    int64_t total = db_search_count(req->db, match, mask, DB_SEARCH_COUNT_CAP, &err);
-    if (total < 0 ||
-        db_search_page(req->db, match, mask, limit + 1, offset, hits, &count, &err) != 0) {
+    int64_t total = 0;
+    if (db_search_run(req->db, &query, limit + 1, offset, hits, &count, &total, &err) != 0) {
         fprintf(stderr, "plenary: search: %s\n", err.message);
         free(hits);
         return response_problem(res, PROBLEM_INTERNAL, "the search could not be run");

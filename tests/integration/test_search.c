@@ -252,6 +252,118 @@ static void paging_walks_every_hit_once(void **state) {
     json_decref(all);
 }
 
+/* The data and meta of a 200 answer to path, as one JSON text (caller frees). */
+static char *answer_of(const char *path) {
+    json_t *doc = get_json(path, 200);
+    json_t *part = json_pack("{s:O,s:O}", "data", json_object_get(doc, "data"), "meta",
+                             json_object_get(doc, "meta"));
+    assert_non_null(part);
+    char *text = json_dumps(part, JSON_SORT_KEYS);
+    assert_non_null(text);
+    json_decref(part);
+    json_decref(doc);
+    return text;
+}
+
+/* A long type-ahead prefix is searched as the exact terms of each table's vocabulary that it
+ * covers, read from the index's own pages; a q whose first word holds no ASCII letter keeps
+ * FTS5's own prefix query (and FTS5 drops that tokenless word). Both must find, rank,
+ * count and highlight alike. */
+static void expanded_prefix_answers_as_fts5_prefix(void **state) {
+    (void)state;
+    static const char *const qs[] = {
+        "coop",
+        "coope",
+        "cooperatio",
+        "cooperation",
+        "Coop",
+        "COOPERAT",
+        "crim",
+        "crime",
+        "inte",
+        "inter",
+        "international",
+        "stat",
+        "asse",
+        "cont",
+        "pros",
+        "high",
+        "hofm",
+        "gurm",
+        "plen",
+        "zzzz",
+        "rome",
+        "vict",
+        "comp",
+        "comm",
+        "international%20crim",
+        "court%20inte",
+        "the%20stat",
+        "states%20parties%20coop",
+    };
+    char path[512];
+    for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
+        for (int type = 0; type < 2; type++) {
+            const char *types = type ? "&type=intervention,topic" : "";
+            snprintf(path, sizeof path, "/v1/search?q=%s&limit=500%s", qs[i], types);
+            char *expanded = answer_of(path);
+            snprintf(path, sizeof path, "/v1/search?q=%%E2%%80%%94%%20%s&limit=500%s", qs[i],
+                     types);
+            char *plain = answer_of(path);
+            if (strcmp(expanded, plain) != 0)
+                fail_msg("q=%s%s: %s\nwith FTS5's prefix: %s", qs[i], types, expanded, plain);
+            free(expanded);
+            free(plain);
+        }
+    }
+}
+
+/* The term statistics a search leaves behind (document frequencies, a prefix's terms) and
+ * the tables it then need not score change nothing: asked again, every answer is the same. */
+static void answers_repeat(void **state) {
+    (void)state;
+    static const char *const qs[] = {
+        "cooperation",          "cooperation%20", "coop", "international%20criminal",
+        "international%20crim", "zzzz",           "the",  "court%20of%20the",
+    };
+    static const char *const tails[] = {"", "&limit=1", "&limit=3&type=intervention",
+                                        "&type=session,document,topic"};
+    char path[256];
+    for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++)
+        for (size_t k = 0; k < sizeof tails / sizeof tails[0]; k++) {
+            snprintf(path, sizeof path, "/v1/search?q=%s%s", qs[i], tails[k]);
+            char *first = answer_of(path);
+            for (int again = 0; again < 2; again++) {
+                char *next = answer_of(path);
+                if (strcmp(first, next) != 0)
+                    fail_msg("%s: %s\nthen: %s", path, first, next);
+                free(next);
+            }
+            free(first);
+        }
+}
+
+/* Interventions alone: every hit highlighted, the count exact. */
+static void intervention_snippets(void **state) {
+    (void)state;
+    json_t *doc = get_json("/v1/search?q=cooperation&type=intervention&limit=500", 200);
+    size_t i;
+    const json_t *hit;
+    const json_t *data = json_object_get(doc, "data");
+    assert_true(json_array_size(data) > 3);
+    json_array_foreach(data, i, hit) {
+        assert_string_equal(json_string_value(json_object_get(hit, "type")), "intervention");
+        assert_non_null(strstr(json_string_value(json_object_get(hit, "snippet")), "<mark>"));
+    }
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(doc, "meta"), "total")),
+                     json_array_size(data));
+    json_decref(doc);
+    doc = get_json("/v1/search?q=zzzz", 200);
+    assert_int_equal(json_array_size(json_object_get(doc, "data")), 0);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(doc, "meta"), "total")), 0);
+    json_decref(doc);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(cooperation_finds_interventions_and_sessions),
@@ -261,6 +373,9 @@ int main(void) {
         cmocka_unit_test(bad_parameters),
         cmocka_unit_test(adversarial_q_never_fails),
         cmocka_unit_test(paging_walks_every_hit_once),
+        cmocka_unit_test(expanded_prefix_answers_as_fts5_prefix),
+        cmocka_unit_test(answers_repeat),
+        cmocka_unit_test(intervention_snippets),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
