@@ -144,6 +144,11 @@ static void cursor_make(char *buf, size_t size, int64_t offset, uint64_t hash) {
     snprintf(buf, size, "o%" PRId64 "h%016" PRIx64, offset, hash);
 }
 
+/* No search ranks more hits than every type's candidates, so links.next never carries an
+ * offset at or past this: a cursor that does was not made by this server (and would make
+ * it rank every candidate to show nothing). */
+#define SEARCH_MAX_OFFSET ((int64_t)RECORD_TYPE_COUNT * DB_SEARCH_MAX_CANDIDATES)
+
 /* Parses a cursor made by cursor_make for the same hash. Returns 0 with *offset, or -1. */
 static int cursor_parse(const char *s, uint64_t hash, int64_t *offset) {
     if (s[0] != 'o' || !isdigit((unsigned char)s[1]))
@@ -158,6 +163,8 @@ static int cursor_parse(const char *s, uint64_t hash, int64_t *offset) {
     char want[64];
     cursor_make(want, sizeof want, v, hash);
     if (strcmp(s, want) != 0) /* also rejects leading zeros and any trailing byte */
+        return -1;
+    if (v >= SEARCH_MAX_OFFSET)
         return -1;
     *offset = v;
     return 0;

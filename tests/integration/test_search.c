@@ -10,7 +10,9 @@
 
 #include "harness.h"
 
+#include <inttypes.h>
 #include <jansson.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,6 +148,42 @@ static void bad_parameters(void **state) {
                      cases[i].parameter);
         json_decref(doc);
     }
+}
+
+/* A cursor as res_search.c makes it: "o<offset>h<hash>", the hash a SipHash (key
+ * "plenary-search-1") of the FTS5 expression of q and the type mask, two bytes, then three
+ * zero bytes. Here q is "x" (one character: no prefix star) and every type is searched. */
+static void cursor_for_x(int64_t offset, char *out, size_t size) {
+    static const unsigned char key[crypto_shorthash_KEYBYTES] = "plenary-search-1";
+    const unsigned char msg[] = {'"', 'x', '"', 0xFF, 0, 0, 0, 0};
+    unsigned char h[crypto_shorthash_BYTES];
+    crypto_shorthash(h, msg, sizeof msg, key);
+    uint64_t v = 0;
+    for (size_t i = 0; i < sizeof h; i++)
+        v = v << 8 | h[i];
+    snprintf(out, size, "o%" PRId64 "h%016" PRIx64, offset, v);
+}
+
+/* A well-formed cursor past every rankable hit was not made by links.next: 400, not a scan
+ * of every candidate to show nothing. One just inside is an empty page. */
+static void cursor_past_candidates(void **state) {
+    (void)state;
+    char cursor[64], path[128];
+    cursor_for_x(0, cursor, sizeof cursor);
+    snprintf(path, sizeof path, "/v1/search?q=x&cursor=%s", cursor);
+    json_t *doc = get_json(path, 200); /* the test's cursor is the server's */
+    json_decref(doc);
+    cursor_for_x(15999, cursor, sizeof cursor);
+    snprintf(path, sizeof path, "/v1/search?q=x&cursor=%s", cursor);
+    doc = get_json(path, 200);
+    assert_int_equal(json_array_size(json_object_get(doc, "data")), 0);
+    json_decref(doc);
+    cursor_for_x(16000, cursor, sizeof cursor);
+    snprintf(path, sizeof path, "/v1/search?q=x&cursor=%s", cursor);
+    doc = get_json(path, 400);
+    const json_t *err = json_array_get(json_object_get(doc, "errors"), 0);
+    assert_string_equal(json_string_value(json_object_get(err, "parameter")), "cursor");
+    json_decref(doc);
 }
 
 /* Whatever q holds, the answer is 200 or 400, with a JSON body. */
@@ -371,6 +409,7 @@ int main(void) {
         cmocka_unit_test(prefix_for_type_ahead),
         cmocka_unit_test(type_restricts),
         cmocka_unit_test(bad_parameters),
+        cmocka_unit_test(cursor_past_candidates),
         cmocka_unit_test(adversarial_q_never_fails),
         cmocka_unit_test(paging_walks_every_hit_once),
         cmocka_unit_test(expanded_prefix_answers_as_fts5_prefix),
