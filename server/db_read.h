@@ -48,6 +48,7 @@ struct db_sort {
 struct db_facet {
     const char *name; /* the `facet` value and the key in meta.facets */
     const char *sql;  /* SELECT value, count over the filtered ids (?); opaque to callers */
+    const char *owner; /* a link facet's owner column (its WHERE names it), else NULL */
 };
 
 /* A collection's read description: its table, FTS table and allowlists. */
