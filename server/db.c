@@ -41,6 +41,7 @@ struct db {
     size_t slot_count;          /* slots used */
     int in_write;               /* 1 between db_write_begin and commit/rollback */
     int in_read;                /* 1 between db_read_begin and db_read_end */
+    void *search_state;         /* db_search.c's state (freed by SQLite at close), or NULL */
 };
 
 /* ---- Process-wide set-up ------------------------------------------------------------ */
@@ -84,6 +85,11 @@ void db_fail(struct db *db, struct db_error *err, const char *what) {
 sqlite3 *db_handle(struct db *db) {
     assert(db != NULL && db->handle != NULL);
     return db->handle;
+}
+
+void **db_search_state(struct db *db) {
+    assert(db != NULL);
+    return &db->search_state;
 }
 
 int db_exec(struct db *db, const char *sql, struct db_error *err) {

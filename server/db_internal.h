@@ -11,6 +11,10 @@
 /* The connection's SQLite handle; owned by db, never closed by the caller. */
 sqlite3 *db_handle(struct db *db);
 
+/* The slot of db_search.c's per-connection state: NULL until the connection's first search.
+ * The state is not db's: the FTS5 function it registers frees it when the handle closes. */
+void **db_search_state(struct db *db);
+
 /* Returns the prepared statement for `sql`, preparing it on first use and caching it for
  * the life of the connection. The cache is keyed by the pointer `sql`, so `sql` must be a
  * string with static storage (a literal); the same literal always gets the same statement.

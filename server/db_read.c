@@ -166,15 +166,15 @@ static const struct db_sort side_event_sorts[] = {{"date", 2, {"x.date", "x.titl
 #define FACET_DIRECT(name, column, join, value, order)                                         \
     {name, "SELECT json_quote(" value ") AS v, " order " AS k, sum(g.n) AS n FROM (SELECT x."  \
            column " AS group_key, count(*) AS n FROM %s x%s GROUP BY x." column ") g " join     \
-           " GROUP BY v", NULL}
+           " GROUP BY v", DB_FACET_COLUMN, NULL}
 #define FACET_ROWS(name, table, column)                                                        \
     {name, "SELECT json_quote(f." column ") AS v, f." column " AS k, count(*) AS n FROM "      \
-           table " f WHERE f.id IN (%s) GROUP BY v", NULL}
+           table " f WHERE f.id IN (%s) GROUP BY v", DB_FACET_ROWS, NULL}
 #define FACET_LINK(name, link, owner, column, counted, join, value, order)                     \
     {name, "SELECT json_quote(" value ") AS v, " order " AS k, sum(g.n) AS n FROM (SELECT f."  \
            column " AS group_key, " counted " AS n FROM " link " f%s GROUP BY f." column        \
-           ") g " join " GROUP BY v", owner}
-#define END_FACETS {NULL, NULL, NULL}
+           ") g " join " GROUP BY v", DB_FACET_LINK, owner}
+#define END_FACETS {NULL, NULL, DB_FACET_COLUMN, NULL}
 
 static const struct db_facet no_facets[] = {END_FACETS};
 
@@ -423,29 +423,31 @@ static int count_sql(const struct db_query *q, char *buf, size_t size) {
 
 static int facet_sql(const struct db_query *q, const struct db_facet *facet, char *buf,
                      size_t size) {
-    char where[SQL_MAX], ids[SQL_MAX];
-    size_t used = 0, ids_used = 0;
-    if (where_clause(q, where, sizeof where, &used) != 0 ||
-        append(ids, sizeof ids, &ids_used, "SELECT x.id FROM %s x%s", q->coll->table, where) != 0)
+    char where[SQL_MAX], narrow[SQL_MAX], inner[SQL_MAX];
+    size_t used = 0, narrow_used = 0;
+    if (where_clause(q, where, sizeof where, &used) != 0)
         return -1;
-    char inner[SQL_MAX];
+    narrow[0] = '\0';
     int n;
-    if (strstr(facet->sql, "FROM %s x%s") != NULL) {
-        /* FACET_DIRECT: the table, then the WHERE clause */
+    switch (facet->form) {
+    case DB_FACET_COLUMN:
         n = snprintf(inner, sizeof inner, facet->sql, q->coll->table, where);
-    } else if (facet->owner != NULL) {
-        /* FACET_LINK: the owners among the filtered ids; the whole collection needs none */
-        char link_where[SQL_MAX];
-        size_t link_used = 0;
-        link_where[0] = '\0';
-        if ((q->filter_mask != 0 || q->match != NULL) &&
-            append(link_where, sizeof link_where, &link_used, " WHERE f.%s IN (%s)", facet->owner,
-                   ids) != 0)
+        break;
+    case DB_FACET_ROWS:
+        if (append(narrow, sizeof narrow, &narrow_used, "SELECT x.id FROM %s x%s",
+                   q->coll->table, where) != 0)
             return -1;
-        n = snprintf(inner, sizeof inner, facet->sql, link_where);
-    } else {
-        /* FACET_ROWS: the filtered ids */
-        n = snprintf(inner, sizeof inner, facet->sql, ids);
+        n = snprintf(inner, sizeof inner, facet->sql, narrow);
+        break;
+    case DB_FACET_LINK:
+    default:
+        /* the owners among the filtered ids; the whole collection needs no list */
+        if ((q->filter_mask != 0 || q->match != NULL) &&
+            append(narrow, sizeof narrow, &narrow_used, " WHERE f.%s IN (SELECT x.id FROM %s x%s)",
+                   facet->owner, q->coll->table, where) != 0)
+            return -1;
+        n = snprintf(inner, sizeof inner, facet->sql, narrow);
+        break;
     }
     if (n < 0 || (size_t)n >= sizeof inner)
         return -1;

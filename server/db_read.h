@@ -44,11 +44,19 @@ struct db_sort {
     const char *in_order;                /* opaque: an index in this order, or NULL */
 };
 
+/* How a facet's SQL takes the filtered set (db_read.c, FACET_DIRECT / _ROWS / _LINK). */
+enum db_facet_form {
+    DB_FACET_COLUMN, /* the table and the list's WHERE clause */
+    DB_FACET_ROWS,   /* the filtered ids */
+    DB_FACET_LINK,   /* a WHERE on the link's owner, or none for the whole collection */
+};
+
 /* One facet of a collection. */
 struct db_facet {
-    const char *name; /* the `facet` value and the key in meta.facets */
-    const char *sql;  /* SELECT value, count over the filtered ids (?); opaque to callers */
-    const char *owner; /* a link facet's owner column (its WHERE names it), else NULL */
+    const char *name;        /* the `facet` value and the key in meta.facets */
+    const char *sql;         /* SELECT value, count over the filtered set; opaque to callers */
+    enum db_facet_form form; /* how sql takes the filtered set */
+    const char *owner;       /* DB_FACET_LINK: the link's owner column; else NULL */
 };
 
 /* A collection's read description: its table, FTS table and allowlists. */

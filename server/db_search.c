@@ -63,7 +63,6 @@
 
 #include <assert.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -446,9 +445,9 @@ struct term_entry {
     char *expansion; /* those terms as FTS5 phrases joined by OR (members > 0) */
 };
 
-/* A connection's search state; created at its first search, freed when it closes. */
+/* A connection's search state, in its db_search_state slot; created at its first search,
+ * freed when it closes (FTS5 calls the rank function's destructor then). */
 struct search_conn {
-    sqlite3 *handle;                                  /* the record's connection (the key) */
     sqlite3 *scratch;                                 /* in-memory, for snippets */
     sqlite3_stmt *scratch_insert[RECORD_TYPE_COUNT];  /* per type, on scratch */
     sqlite3_stmt *scratch_snippet[RECORD_TYPE_COUNT]; /* per type, on scratch */
@@ -458,13 +457,7 @@ struct search_conn {
     int64_t rows[RECORD_TYPE_COUNT];                  /* rows of each type's table; -1 unknown */
     struct term_entry terms[SEARCH_TERMS_SLOTS];      /* open addressing by key */
     size_t term_count;                                /* slots in use */
-    struct search_conn *next;                         /* the next connection's state */
 };
-
-/* Every live state, by connection: a connection's state goes when the connection closes
- * (FTS5 calls the rank function's destructor then). */
-static pthread_mutex_t conns_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct search_conn *conns;
 
 static void terms_clear(struct search_conn *c) {
     for (size_t i = 0; i < SEARCH_TERMS_SLOTS; i++) {
@@ -493,17 +486,7 @@ static void conn_free(struct search_conn *c) {
 }
 
 /* The rank function's destructor: the connection is closing. */
-static void conn_destroy(void *p) {
-    struct search_conn *c = p;
-    pthread_mutex_lock(&conns_lock);
-    for (struct search_conn **at = &conns; *at != NULL; at = &(*at)->next)
-        if (*at == c) {
-            *at = c->next;
-            break;
-        }
-    pthread_mutex_unlock(&conns_lock);
-    conn_free(c);
-}
+static void conn_destroy(void *p) { conn_free(p); }
 
 /* The connection's FTS5 API, or NULL. */
 static fts5_api *fts5_api_of(sqlite3 *handle) {
@@ -545,21 +528,15 @@ fail:
 /* The connection's search state, made at its first search (the rank function registered,
  * the scratch opened). Returns it, or NULL with err filled. */
 static struct search_conn *conn_of(struct db *db, struct db_error *err) {
+    void **slot = db_search_state(db);
+    if (*slot != NULL)
+        return *slot;
     sqlite3 *handle = db_handle(db);
-    pthread_mutex_lock(&conns_lock);
-    struct search_conn *c = conns;
-    while (c != NULL && c->handle != handle)
-        c = c->next;
-    pthread_mutex_unlock(&conns_lock);
-    if (c != NULL)
-        return c;
-
-    c = calloc(1, sizeof *c);
+    struct search_conn *c = calloc(1, sizeof *c);
     if (c == NULL) {
         db_error_set(err, -1, "search: out of memory");
         return NULL;
     }
-    c->handle = handle;
     c->revision = -1;
     if (scratch_open(c, err) != 0) {
         conn_free(c);
@@ -573,10 +550,7 @@ static struct search_conn *conn_of(struct db *db, struct db_error *err) {
         return NULL;
     }
     /* from here FTS5 owns c: conn_destroy frees it when the connection closes */
-    pthread_mutex_lock(&conns_lock);
-    c->next = conns;
-    conns = c;
-    pthread_mutex_unlock(&conns_lock);
+    *slot = c;
     return c;
 }
 
