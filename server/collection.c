@@ -233,12 +233,11 @@ static int parse_filter(struct request *req, struct response *res, struct parsed
     json_t *list = json_array();
     if (list == NULL)
         return response_problem(res, PROBLEM_INTERNAL, "out of memory");
-    const char *s = value;
+    const char *rest = value, *s;
+    size_t len;
     int status = 0;
     size_t count = 0;
-    for (;;) {
-        const char *end = strchr(s, ',');
-        size_t len = end ? (size_t)(end - s) : strlen(s);
+    while (param_list_next(&rest, &s, &len)) {
         char item[256];
         if (len == 0 || len >= sizeof item) {
             status = problem_parameter(&res->problem, f->name,
@@ -319,9 +318,6 @@ static int parse_filter(struct request *req, struct response *res, struct parsed
             status = response_problem(res, PROBLEM_INTERNAL, "out of memory");
             break;
         }
-        if (!end)
-            break;
-        s = end + 1;
     }
     if (status == 0) {
         v->text = own(p, json_dumps(list, JSON_COMPACT));
@@ -390,10 +386,9 @@ static int parse_fields(const struct collection *c, struct response *res, const 
     if (value == NULL)
         return 0;
     *mask = 0;
-    const char *s = value;
-    for (;;) {
-        const char *end = strchr(s, ',');
-        size_t len = end ? (size_t)(end - s) : strlen(s);
+    const char *rest = value, *s;
+    size_t len;
+    while (param_list_next(&rest, &s, &len)) {
         size_t f;
         FIND_NAME(f, c->fields, s, len);
         if (c->fields[f].name == NULL) {
@@ -405,9 +400,6 @@ static int parse_fields(const struct collection *c, struct response *res, const 
                 (int)(len > 64 ? 64 : len), s, allowed);
         }
         *mask |= 1UL << f;
-        if (!end)
-            break;
-        s = end + 1;
     }
     return 0;
 }
@@ -584,10 +576,9 @@ static int parse_list(const struct collection *c, struct request *req, struct re
         0)
         return status;
     if ((v = request_param(req, "facet")) != NULL) {
-        const char *s = v;
-        for (;;) {
-            const char *end = strchr(s, ',');
-            size_t len = end ? (size_t)(end - s) : strlen(s);
+        const char *rest = v, *s;
+        size_t len;
+        while (param_list_next(&rest, &s, &len)) {
             size_t f;
             FIND_NAME(f, dc->facets, s, len);
             if (dc->facets[f].name == NULL) {
@@ -602,9 +593,6 @@ static int parse_list(const struct collection *c, struct request *req, struct re
                 dup |= p->facets[k] == &dc->facets[f];
             if (!dup && p->facet_count < sizeof p->facets / sizeof p->facets[0])
                 p->facets[p->facet_count++] = &dc->facets[f];
-            if (!end)
-                break;
-            s = end + 1;
         }
     }
     if ((v = request_param(req, "q")) != NULL) {

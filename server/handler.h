@@ -104,6 +104,11 @@ typedef int (*handler_fn)(struct request *req, struct response *res);
 /* Returns the value of the first query parameter called name, or NULL. */
 const char *request_param(const struct request *req, const char *name);
 
+/* Steps through a parameter's comma-separated list: start with *rest = the value; each call
+ * sets *item and *len to the next item (empty between two commas or after a last comma) and
+ * returns 1, then 0 when none is left. */
+int param_list_next(const char **rest, const char **item, size_t *len);
+
 /* Adds a response header; the value is copied. Returns 0, or -1 when full or out of memory. */
 int response_header_add(struct response *res, const char *name, const char *value);
 

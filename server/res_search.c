@@ -319,10 +319,9 @@ fail:
 /* Reads `type`: a comma list of type names into a mask. Returns 0, or the problem's status. */
 static int parse_types(const char *value, struct response *res, unsigned *mask) {
     *mask = 0;
-    const char *p = value;
-    for (;;) {
-        const char *comma = strchr(p, ',');
-        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+    const char *rest = value, *p;
+    size_t n;
+    while (param_list_next(&rest, &p, &n)) {
         int found = -1;
         for (int t = 0; t < RECORD_TYPE_COUNT; t++)
             if (strlen(type_names[t]) == n && strncmp(type_names[t], p, n) == 0)
@@ -331,10 +330,8 @@ static int parse_types(const char *value, struct response *res, unsigned *mask) 
             return problem_parameter(&res->problem, "type",
                                      "type must be a comma-separated list of: " TYPE_LIST);
         *mask |= 1u << found;
-        if (comma == NULL)
-            return 0;
-        p = comma + 1;
     }
+    return 0;
 }
 
 /* Reads `limit`: digits only, 1 to MAX_LIMIT. Returns 0, or the problem's status. */

@@ -13,6 +13,16 @@ const char *request_param(const struct request *req, const char *name) {
     return NULL;
 }
 
+int param_list_next(const char **rest, const char **item, size_t *len) {
+    if (*rest == NULL)
+        return 0;
+    const char *end = strchr(*rest, ',');
+    *item = *rest;
+    *len = end ? (size_t)(end - *rest) : strlen(*rest);
+    *rest = end ? end + 1 : NULL;
+    return 1;
+}
+
 int response_header_add(struct response *res, const char *name, const char *value) {
     assert(name != NULL && value != NULL);
     if (res->header_count == RESPONSE_MAX_HEADERS)
