@@ -52,6 +52,8 @@ int db_global_init(void) {
      * be set before SQLite is initialized; if it already is, the calls fail harmlessly. */
     (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     (void)sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
+    /* Mutexes that spin a moment before sleeping (db_mutex.c says why). */
+    (void)db_mutex_configure();
     /* No bulk page-cache allocation per cache: every `IN (SELECT ... json_each)` of a query
      * makes an ephemeral table with its own page cache, and the default first allocation
      * (~90 KB) was handed back to the system after every request (page faults and madvise

@@ -8,6 +8,10 @@
 
 #include "db.h"
 
+/* Gives SQLite the mutexes of db_mutex.c (adaptive: they spin briefly before sleeping).
+ * Called by db_global_init before SQLite is initialized. Returns 0, or -1. */
+int db_mutex_configure(void);
+
 /* The connection's SQLite handle; owned by db, never closed by the caller. */
 sqlite3 *db_handle(struct db *db);
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -448,6 +449,62 @@ static void test_read_snapshot(void **state) {
     db_close(ro);
 }
 
+/* db_global_init gives SQLite the mutexes of db_mutex.c: they are the ones in use, a
+ * recursive one nests, a static one is the same every time, and two threads that take a
+ * fast one a million times between them lose no increment. */
+struct mutex_race {
+    sqlite3_mutex *lock; /* the shared mutex */
+    long counter;        /* incremented under lock */
+};
+
+static void *mutex_racer(void *arg) {
+    struct mutex_race *race = arg;
+    for (int i = 0; i < 500000; i++) {
+        sqlite3_mutex_enter(race->lock);
+        race->counter++;
+        sqlite3_mutex_leave(race->lock);
+    }
+    return NULL;
+}
+
+static void test_mutexes(void **state) {
+    (void)state;
+    sqlite3_mutex_methods in_use;
+    /* SQLite answers SQLITE_CONFIG_GETMUTEX only while shut down (no connection is open) */
+    assert_int_equal(sqlite3_shutdown(), SQLITE_OK);
+    assert_int_equal(sqlite3_config(SQLITE_CONFIG_GETMUTEX, &in_use), SQLITE_OK);
+    assert_int_equal(sqlite3_initialize(), SQLITE_OK);
+    sqlite3_mutex *fast = sqlite3_mutex_alloc(SQLITE_MUTEX_FAST);
+    assert_non_null(fast);
+    sqlite3_mutex *recursive = sqlite3_mutex_alloc(SQLITE_MUTEX_RECURSIVE);
+    assert_non_null(recursive);
+    sqlite3_mutex_enter(recursive);
+    assert_int_equal(sqlite3_mutex_try(recursive), SQLITE_OK);
+    sqlite3_mutex_leave(recursive);
+    sqlite3_mutex_leave(recursive);
+    assert_ptr_equal(sqlite3_mutex_alloc(SQLITE_MUTEX_STATIC_VFS1),
+                     sqlite3_mutex_alloc(SQLITE_MUTEX_STATIC_VFS1));
+    assert_ptr_not_equal(sqlite3_mutex_alloc(SQLITE_MUTEX_STATIC_MAIN),
+                         sqlite3_mutex_alloc(SQLITE_MUTEX_STATIC_VFS1));
+    assert_null(sqlite3_mutex_alloc(SQLITE_MUTEX_STATIC_VFS3 + 1));
+    /* ours: SQLite's own answer "held?" only in debugging builds (NULL otherwise) */
+    assert_non_null(in_use.xMutexHeld);
+    assert_true(in_use.xMutexHeld(fast) && in_use.xMutexNotheld(fast));
+    /* a held fast mutex is busy to a try, even from its holder */
+    sqlite3_mutex_enter(fast);
+    assert_int_equal(sqlite3_mutex_try(fast), SQLITE_BUSY);
+    sqlite3_mutex_leave(fast);
+    struct mutex_race race = {fast, 0};
+    pthread_t a, b;
+    assert_int_equal(pthread_create(&a, NULL, mutex_racer, &race), 0);
+    assert_int_equal(pthread_create(&b, NULL, mutex_racer, &race), 0);
+    pthread_join(a, NULL);
+    pthread_join(b, NULL);
+    assert_int_equal(race.counter, 1000000);
+    sqlite3_mutex_free(fast);
+    sqlite3_mutex_free(recursive);
+}
+
 static void test_open_failures(void **state) {
     (void)state;
     struct db_error err = {0};
@@ -488,6 +545,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_read_only_wal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_snapshot, setup, teardown),
         cmocka_unit_test(test_open_failures),
+        cmocka_unit_test(test_mutexes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
