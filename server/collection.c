@@ -626,24 +626,6 @@ static int parse_list(const struct collection *c, struct request *req, struct re
 
 /* ---- 3. Rendering ----------------------------------------------------------------------- */
 
-/* Appends n bytes of s to b (NUL-terminated). Returns 0, or -1 when out of memory. */
-static int text_append(struct format_buf *b, const char *s, size_t n) {
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (b->len + n + 1 > cap)
-            cap *= 2;
-        char *grown = realloc(b->data, cap);
-        if (grown == NULL)
-            return -1;
-        b->data = grown;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-    return 0;
-}
-
 /* Appends JSON text as jansson writes it (compact, members in order). SQLite's text is that
  * byte for byte except for \u escapes (SQLite writes \u001f where jansson writes \u001F):
  * text holding "\u" goes through jansson, the rest is copied. Returns 0 or -1. */
@@ -652,11 +634,11 @@ static int text_append_json(struct format_buf *b, const char *json, size_t len) 
     while ((at = memchr(at, '\\', (size_t)(end - at))) != NULL && at + 1 < end && at[1] != 'u')
         at += 2; /* a backslash always starts a two-character escape or more */
     if (at == NULL || at + 1 >= end)
-        return text_append(b, json, len);
+        return format_append(b, json, len);
     json_t *value = json_loadb(json, len, 0, NULL);
     char *dumped = value ? json_dumps(value, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(value);
-    int rc = dumped ? text_append(b, dumped, strlen(dumped)) : -1;
+    int rc = dumped ? format_append(b, dumped, strlen(dumped)) : -1;
     free(dumped);
     return rc;
 }
@@ -680,11 +662,11 @@ struct text_ctx {
 static int render_text_row(void *ctx, int64_t id, const char *json, size_t len) {
     (void)id;
     struct text_ctx *t = ctx;
-    if (t->count++ && text_append(&t->out, t->sep, strlen(t->sep)) != 0)
+    if (t->count++ && format_append(&t->out, t->sep, strlen(t->sep)) != 0)
         return -1;
     if (text_append_json(&t->out, json, len) != 0)
         return -1;
-    return text_append(&t->out, t->term, strlen(t->term));
+    return format_append(&t->out, t->term, strlen(t->term));
 }
 
 /* Renders the items of ids (in that order) as JSON texts, every field, joined by sep and each
@@ -695,7 +677,7 @@ static int render_text(struct db *db, const struct collection *c, const int64_t 
     struct db_error err = {0};
     int rc = db_read_render(db, c->type, ids, count, render_text_row, &t, &err);
     if (rc == 0 && t.out.data == NULL)
-        rc = text_append(&t.out, "", 0);
+        rc = format_append(&t.out, "", 0);
     if (rc != 0) {
         if (err.code)
             fprintf(stderr, "plenary: render %s: %s\n", c->path, err.message);
@@ -1194,74 +1176,45 @@ static ssize_t ndjson_read(void *ctx, uint64_t pos, char *buf, size_t max) {
     return (ssize_t)n;
 }
 
-/* Appends s as a JSON string, escaped as jansson escapes it. Returns 0 or -1. */
-static int text_append_string(struct format_buf *b, const char *s) {
-    int rc = text_append(b, "\"", 1);
-    for (const char *run = s; rc == 0; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch >= 0x20 && ch != '"' && ch != '\\')
-            continue;
-        rc = text_append(b, run, (size_t)(s - run));
-        if (rc != 0 || ch == '\0')
-            break;
-        char esc[8];
-        const char *e = ch == '"'    ? "\\\""
-                        : ch == '\\' ? "\\\\"
-                        : ch == '\b' ? "\\b"
-                        : ch == '\f' ? "\\f"
-                        : ch == '\n' ? "\\n"
-                        : ch == '\r' ? "\\r"
-                        : ch == '\t' ? "\\t"
-                                     : NULL;
-        if (e == NULL) {
-            snprintf(esc, sizeof esc, "\\u%04X", ch);
-            e = esc;
-        }
-        rc = text_append(b, e, strlen(e));
-        run = s + 1;
-    }
-    return rc == 0 ? text_append(b, "\"", 1) : -1;
-}
-
 /* The JSON page as text: the items' texts from SQLite spliced into the envelope, the same
  * bytes as the jansson path gives (test_collection compares them). Returns the status. */
 static int list_text(const struct collection *c, struct request *req, struct response *res,
                      const struct parsed *p, const struct db_page *page, int64_t total,
                      char *const facet_texts[], const char *self, const char *next) {
     struct format_buf b = {0};
-    int rc = text_append(&b, "{\"data\":[", 9);
+    int rc = format_append(&b, "{\"data\":[", 9);
     struct format_buf items = {0};
     if (rc == 0)
         rc = render_text(req->db, c, page->ids, page->count, ",", "", &items);
     if (rc == 0)
-        rc = text_append(&b, items.data, items.len);
+        rc = format_append(&b, items.data, items.len);
     format_buf_free(&items);
     char num[64];
     snprintf(num, sizeof num, "],\"meta\":{\"total\":%lld,\"limit\":%d", (long long)total,
              (int)p->limit);
     if (rc == 0)
-        rc = text_append(&b, num, strlen(num));
+        rc = format_append(&b, num, strlen(num));
     for (size_t f = 0; rc == 0 && f < p->facet_count; f++) {
-        rc = text_append(&b, f ? "," : ",\"facets\":{", f ? 1 : 11);
+        rc = format_append(&b, f ? "," : ",\"facets\":{", f ? 1 : 11);
         if (rc == 0)
-            rc = text_append_string(&b, p->facets[f]->name);
+            rc = format_append_json_string(&b, p->facets[f]->name);
         if (rc == 0)
-            rc = text_append(&b, ":", 1);
+            rc = format_append(&b, ":", 1);
         if (rc == 0)
             rc = text_append_json(&b, facet_texts[f], strlen(facet_texts[f]));
     }
     if (rc == 0 && p->facet_count)
-        rc = text_append(&b, "}", 1);
+        rc = format_append(&b, "}", 1);
     if (rc == 0)
-        rc = text_append(&b, "},\"links\":{\"self\":", 18);
+        rc = format_append(&b, "},\"links\":{\"self\":", 18);
     if (rc == 0)
-        rc = text_append_string(&b, self);
+        rc = format_append_json_string(&b, self);
     if (rc == 0)
-        rc = text_append(&b, ",\"next\":", 8);
+        rc = format_append(&b, ",\"next\":", 8);
     if (rc == 0)
-        rc = next ? text_append_string(&b, next) : text_append(&b, "null", 4);
+        rc = next ? format_append_json_string(&b, next) : format_append(&b, "null", 4);
     if (rc == 0)
-        rc = text_append(&b, "}}", 2);
+        rc = format_append(&b, "}}", 2);
     if (rc != 0) {
         format_buf_free(&b);
         return response_problem(res, PROBLEM_INTERNAL, "the answer could not be rendered");
@@ -1475,9 +1428,9 @@ int collection_item(const struct collection *c, struct request *req, struct resp
         if (render_text(req->db, c, &id, 1, "", "", &item) != 0)
             return response_problem(res, PROBLEM_INTERNAL, "the record could not be read");
         int rc = item.len == 0 ? 1 /* deleted since resolved */
-                 : text_append(&body, "{\"data\":", 8) != 0 ||
-                         text_append(&body, item.data, item.len) != 0 ||
-                         text_append(&body, "}", 1) != 0
+                 : format_append(&body, "{\"data\":", 8) != 0 ||
+                         format_append(&body, item.data, item.len) != 0 ||
+                         format_append(&body, "}", 1) != 0
                      ? -1
                      : 0;
         format_buf_free(&item);

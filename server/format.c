@@ -30,7 +30,7 @@ static int buf_reserve(struct format_buf *buf, size_t n) {
     size_t need = buf->len + n + 1;
     if (need <= buf->cap)
         return 0;
-    size_t cap = buf->cap ? buf->cap : 256;
+    size_t cap = buf->cap ? buf->cap : 4096; /* a page of JSON in two or three steps */
     while (cap < need)
         cap *= 2;
     char *data = realloc(buf->data, cap);
@@ -41,7 +41,7 @@ static int buf_reserve(struct format_buf *buf, size_t n) {
     return 0;
 }
 
-static int buf_add(struct format_buf *buf, const char *s, size_t n) {
+int format_append(struct format_buf *buf, const char *s, size_t n) {
     if (buf_reserve(buf, n) != 0)
         return -1;
     if (n > 0)
@@ -52,7 +52,35 @@ static int buf_add(struct format_buf *buf, const char *s, size_t n) {
 }
 
 static int buf_str(struct format_buf *buf, const char *s) {
-    return buf_add(buf, s, strlen(s));
+    return format_append(buf, s, strlen(s));
+}
+
+int format_append_json_string(struct format_buf *buf, const char *s) {
+    int rc = format_append(buf, "\"", 1);
+    for (const char *run = s; rc == 0; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch >= 0x20 && ch != '"' && ch != '\\')
+            continue;
+        rc = format_append(buf, run, (size_t)(s - run));
+        if (rc != 0 || ch == '\0')
+            break;
+        char esc[8];
+        const char *e = ch == '"'    ? "\\\""
+                        : ch == '\\' ? "\\\\"
+                        : ch == '\b' ? "\\b"
+                        : ch == '\f' ? "\\f"
+                        : ch == '\n' ? "\\n"
+                        : ch == '\r' ? "\\r"
+                        : ch == '\t' ? "\\t"
+                                     : NULL;
+        if (e == NULL) {
+            snprintf(esc, sizeof esc, "\\u%04X", ch);
+            e = esc;
+        }
+        rc = format_append(buf, e, strlen(e));
+        run = s + 1;
+    }
+    return rc == 0 ? format_append(buf, "\"", 1) : -1;
 }
 
 static int buf_printf(struct format_buf *buf, const char *fmt, ...)
@@ -66,7 +94,7 @@ static int buf_printf(struct format_buf *buf, const char *fmt, ...) {
     va_end(ap);
     if (n < 0 || (size_t)n >= sizeof tmp)
         return -1; /* only short numeric pieces are formatted here */
-    return buf_add(buf, tmp, (size_t)n);
+    return format_append(buf, tmp, (size_t)n);
 }
 
 char *format_buf_take(struct format_buf *buf, size_t *len) {
@@ -106,19 +134,19 @@ static int csv_field(struct format_buf *buf, const char *s, size_t n) {
             break;
         }
     if (!quote)
-        return buf_add(buf, s, n);
-    if (buf_add(buf, "\"", 1) != 0)
+        return format_append(buf, s, n);
+    if (format_append(buf, "\"", 1) != 0)
         return -1;
     size_t start = 0;
     for (size_t i = 0; i < n; i++)
         if (s[i] == '"') {
-            if (buf_add(buf, s + start, i + 1 - start) != 0 || buf_add(buf, "\"", 1) != 0)
+            if (format_append(buf, s + start, i + 1 - start) != 0 || format_append(buf, "\"", 1) != 0)
                 return -1;
             start = i + 1;
         }
-    if (buf_add(buf, s + start, n - start) != 0)
+    if (format_append(buf, s + start, n - start) != 0)
         return -1;
-    return buf_add(buf, "\"", 1);
+    return format_append(buf, "\"", 1);
 }
 
 /* The display name of an object inside a list or a plain-object cell: its "name"; else the
@@ -140,7 +168,7 @@ static const char *object_name(const json_t *obj) {
 static int scalar_text(struct format_buf *tmp, const json_t *v) {
     switch (json_typeof(v)) {
     case JSON_STRING:
-        return buf_add(tmp, json_string_value(v), json_string_length(v));
+        return format_append(tmp, json_string_value(v), json_string_length(v));
     case JSON_INTEGER:
         return buf_printf(tmp, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
     case JSON_REAL:
@@ -174,7 +202,7 @@ static int cell_text(struct format_buf *tmp, const json_t *v) {
             continue;
         if (json_is_object(el) && object_name(el) == NULL)
             continue;
-        if (!first && buf_add(tmp, "; ", 2) != 0)
+        if (!first && format_append(tmp, "; ", 2) != 0)
             return -1;
         if (scalar_text(tmp, el) != 0)
             return -1;
@@ -185,7 +213,7 @@ static int cell_text(struct format_buf *tmp, const json_t *v) {
 
 int format_csv_header(struct format_buf *buf, const char *const columns[]) {
     for (size_t i = 0; columns[i] != NULL; i++) {
-        if (i > 0 && buf_add(buf, ",", 1) != 0)
+        if (i > 0 && format_append(buf, ",", 1) != 0)
             return -1;
         if (format_csv_is_ref(columns[i])) {
             size_t n = strlen(columns[i]);
@@ -196,7 +224,7 @@ int format_csv_header(struct format_buf *buf, const char *const columns[]) {
             return -1;
         }
     }
-    return buf_add(buf, "\r\n", 2);
+    return format_append(buf, "\r\n", 2);
 }
 
 int format_csv_row(struct format_buf *buf, const json_t *item, const char *const columns[]) {
@@ -204,7 +232,7 @@ int format_csv_row(struct format_buf *buf, const json_t *item, const char *const
     int rc = -1;
     for (size_t i = 0; columns[i] != NULL; i++) {
         const json_t *v = json_object_get(item, columns[i]);
-        if (i > 0 && buf_add(buf, ",", 1) != 0)
+        if (i > 0 && format_append(buf, ",", 1) != 0)
             goto fail;
         if (format_csv_is_ref(columns[i])) {
             const json_t *id = json_is_object(v) ? json_object_get(v, "id") : NULL;
@@ -216,7 +244,7 @@ int format_csv_row(struct format_buf *buf, const json_t *item, const char *const
                     csv_field(buf, tmp.data ? tmp.data : "", tmp.len) != 0)
                     goto fail;
             }
-            if (buf_add(buf, ",", 1) != 0)
+            if (format_append(buf, ",", 1) != 0)
                 goto fail;
             if (name != NULL && csv_field(buf, name, strlen(name)) != 0)
                 goto fail;
@@ -228,7 +256,7 @@ int format_csv_row(struct format_buf *buf, const json_t *item, const char *const
         if (tmp.len > 0 && csv_field(buf, tmp.data, tmp.len) != 0)
             goto fail;
     }
-    rc = buf_add(buf, "\r\n", 2);
+    rc = format_append(buf, "\r\n", 2);
 fail:
     format_buf_free(&tmp);
     return rc;
@@ -270,14 +298,14 @@ static int ics_line(struct format_buf *buf, const char *line, size_t n) {
             cut--; /* never split a multibyte sequence */
         if (cut == pos)
             cut = pos + room; /* not UTF-8: split anyway rather than loop */
-        if (buf_add(buf, line + pos, cut - pos) != 0 || buf_add(buf, "\r\n ", 3) != 0)
+        if (format_append(buf, line + pos, cut - pos) != 0 || format_append(buf, "\r\n ", 3) != 0)
             return -1;
         pos = cut;
         room = ICS_LINE_OCTETS - 1;
     }
-    if (buf_add(buf, line + pos, n - pos) != 0)
+    if (format_append(buf, line + pos, n - pos) != 0)
         return -1;
-    return buf_add(buf, "\r\n", 2);
+    return format_append(buf, "\r\n", 2);
 }
 
 /* Appends TEXT escaped (RFC 5545 3.3.11): backslash, semicolon and comma get a backslash, a
@@ -289,17 +317,17 @@ static int ics_escape(struct format_buf *out, const char *s) {
         int rc;
         if (c == '\\' || c == ';' || c == ',') {
             char esc[2] = {'\\', (char)c};
-            rc = buf_add(out, esc, 2);
+            rc = format_append(out, esc, 2);
         } else if (c == '\r') {
-            rc = buf_add(out, "\\n", 2);
+            rc = format_append(out, "\\n", 2);
             if (s[1] == '\n')
                 s++;
         } else if (c == '\n') {
-            rc = buf_add(out, "\\n", 2);
+            rc = format_append(out, "\\n", 2);
         } else if ((c < 0x20 && c != '\t') || c == 0x7F) {
             rc = 0;
         } else {
-            rc = buf_add(out, s, 1);
+            rc = format_append(out, s, 1);
         }
         if (rc != 0)
             return -1;
@@ -311,7 +339,7 @@ static int ics_escape(struct format_buf *out, const char *s) {
 static int ics_text_prop(struct format_buf *buf, struct format_buf *line, const char *name,
                          const char *value) {
     line->len = 0;
-    if (buf_str(line, name) != 0 || buf_add(line, ":", 1) != 0 || ics_escape(line, value) != 0)
+    if (buf_str(line, name) != 0 || format_append(line, ":", 1) != 0 || ics_escape(line, value) != 0)
         return -1;
     return ics_line(buf, line->data, line->len);
 }
@@ -321,10 +349,10 @@ static int ics_text_prop(struct format_buf *buf, struct format_buf *line, const 
 static int ics_raw_prop(struct format_buf *buf, struct format_buf *line, const char *name,
                         const char *value) {
     line->len = 0;
-    if (buf_str(line, name) != 0 || buf_add(line, ":", 1) != 0)
+    if (buf_str(line, name) != 0 || format_append(line, ":", 1) != 0)
         return -1;
     for (const char *p = value; *p != '\0'; p++)
-        if ((unsigned char)*p >= 0x20 && *p != 0x7F && buf_add(line, p, 1) != 0)
+        if ((unsigned char)*p >= 0x20 && *p != 0x7F && format_append(line, p, 1) != 0)
             return -1;
     return ics_line(buf, line->data, line->len);
 }

@@ -23,6 +23,15 @@ void format_buf_free(struct format_buf *buf);
  * leaves the buffer empty. Returns "" (malloc'd) for an empty buffer; NULL when out of memory. */
 char *format_buf_take(struct format_buf *buf, size_t *len);
 
+/* Appends n bytes of s. Returns 0, or -1 when out of memory. */
+int format_append(struct format_buf *buf, const char *s, size_t n);
+
+/* Appends s (UTF-8, NUL-terminated) as a JSON string, escaped as jansson's compact dump
+ * escapes it: `"` and `\` with a backslash, control characters as \b \f \n \r \t or
+ * \u00XX in upper-case hex, everything else as it is. So text written here and text from
+ * json_dumps are the same bytes. Returns 0, or -1 when out of memory. */
+int format_append_json_string(struct format_buf *buf, const char *s);
+
 /* --- CSV (RFC 4180) ----------------------------------------------------------------------
  * CRLF line ends; a field is quoted when it contains `,` `"` CR or LF, quotes doubled.
  * `columns` is the NULL-terminated list of top-level fields, in order, each a plain field name

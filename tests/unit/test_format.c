@@ -300,6 +300,33 @@ static void ics_empty_feed(void **state) {
     assert_null(format_ics(NULL, ICS_SESSIONS, "x", NULL));
 }
 
+/* format_append_json_string writes what jansson's compact dump writes for the same string:
+ * every byte below 0x20, quotes, backslashes, '/', DEL and UTF-8 text. */
+static void json_string_as_jansson_writes_it(void **state) {
+    (void)state;
+    char every_control[40];
+    for (int c = 1; c < 0x20; c++)
+        every_control[c - 1] = (char)c;
+    every_control[0x1f] = '\0';
+    const char *const texts[] = {"", "plain", "a \"quoted\" back\\slash", "a/b\x7f",
+                                 every_control, "C\xc3\xb4te d\u2019Ivoire \xe2\x80\x94 \xf0\x9f\x98\x80",
+                                 "tab\there\nline\r\n\b\f\x01\x1f end"};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        struct format_buf b = {0};
+        assert_int_equal(format_append(&b, "[", 1), 0);
+        assert_int_equal(format_append_json_string(&b, texts[i]), 0);
+        assert_int_equal(format_append(&b, "]", 1), 0);
+        json_t *array = json_pack("[s]", texts[i]);
+        assert_non_null(array);
+        char *dumped = json_dumps(array, JSON_COMPACT);
+        assert_string_equal(b.data, dumped);
+        assert_int_equal(b.len, strlen(dumped));
+        free(dumped);
+        json_decref(array);
+        format_buf_free(&b);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(csv_empty_page_has_header),
@@ -312,6 +339,7 @@ int main(void) {
         cmocka_unit_test(ics_folds_multibyte_at_75_octets),
         cmocka_unit_test(ics_side_event_hosts),
         cmocka_unit_test(ics_empty_feed),
+        cmocka_unit_test(json_string_as_jansson_writes_it),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
