@@ -33,7 +33,7 @@ static const char *const format_types[] = {"application/json", "text/csv", "appl
 /* A parsed list query and the memory it owns. */
 struct parsed {
     struct db_query q;                    /* shape and values */
-    char *owned[DB_READ_MAX_FILTERS + 2]; /* strings the values point into */
+    char *owned[2 * DB_READ_MAX_FILTERS + DB_READ_MAX_KEYS]; /* strings values point into */
     size_t owned_count;                   /* entries used in owned */
     char match[2 * MAX_Q + 64];           /* the safe FTS query, when q is given */
     unsigned long fields;                 /* bit per field kept; all when !has_fields */
@@ -323,6 +323,19 @@ static int parse_filter(struct request *req, struct response *res, struct parsed
         v->text = own(p, json_dumps(list, JSON_COMPACT));
         if (v->text == NULL)
             status = response_problem(res, PROBLEM_INTERNAL, "out of memory");
+    }
+    /* one value (the common case) is also kept as it is, to be compared with `=`; the array
+     * stays the filter's value for the cursor's signature and the count cache's key */
+    json_t *only = json_array_size(list) == 1 ? json_array_get(list, 0) : NULL;
+    if (status == 0 && only != NULL) {
+        struct db_value *one = &p->q.one[i];
+        one->is_text = json_is_string(only);
+        one->integer = json_is_integer(only) ? json_integer_value(only) : 0;
+        one->text = one->is_text ? own(p, strdup(json_string_value(only))) : NULL;
+        if (one->is_text && one->text == NULL)
+            status = response_problem(res, PROBLEM_INTERNAL, "out of memory");
+        else
+            p->q.one_mask |= 1u << i;
     }
     json_decref(list);
     return status;

@@ -352,10 +352,16 @@ __attribute__((format(printf, 4, 5))) static int append(char *buf, size_t size, 
 static int where_clause(const struct db_query *q, char *buf, size_t size, size_t *used) {
     if (append(buf, size, used, " WHERE 1") != 0)
         return -1;
-    for (size_t i = 0; q->coll->filters[i].name != NULL; i++)
-        if ((q->filter_mask & (1u << i)) &&
-            append(buf, size, used, " AND (%s)", q->coll->filters[i].sql) != 0)
+    for (size_t i = 0; q->coll->filters[i].name != NULL; i++) {
+        if (!(q->filter_mask & (1u << i)))
+            continue;
+        const char *sql = q->coll->filters[i].sql;
+        const char *list = q->one_mask & (1u << i) ? strstr(sql, IN_LIST) : NULL;
+        if (list == NULL ? append(buf, size, used, " AND (%s)", sql) != 0
+                         : append(buf, size, used, " AND (%.*s = ?%s)", (int)(list - sql), sql,
+                                  list + strlen(IN_LIST)) != 0)
             return -1;
+    }
     if (q->match && append(buf, size, used, " AND x.id IN (SELECT rowid FROM %s WHERE %s MATCH ?)",
                            q->coll->fts, q->coll->fts) != 0)
         return -1;
@@ -370,9 +376,13 @@ static int bind_value(sqlite3_stmt *stmt, int n, const struct db_value *v) {
 }
 
 static int bind_where(sqlite3_stmt *stmt, const struct db_query *q, int *n) {
-    for (size_t i = 0; q->coll->filters[i].name != NULL; i++)
-        if ((q->filter_mask & (1u << i)) && bind_value(stmt, (*n)++, &q->filter[i]) != SQLITE_OK)
+    for (size_t i = 0; q->coll->filters[i].name != NULL; i++) {
+        if (!(q->filter_mask & (1u << i)))
+            continue;
+        const struct db_value *v = q->one_mask & (1u << i) ? &q->one[i] : &q->filter[i];
+        if (bind_value(stmt, (*n)++, v) != SQLITE_OK)
             return -1;
+    }
     if (q->match && sqlite3_bind_text(stmt, (*n)++, q->match, -1, SQLITE_STATIC) != SQLITE_OK)
         return -1;
     return 0;

@@ -84,6 +84,10 @@ struct db_query {
     const struct db_collection *coll; /* the collection */
     struct db_value filter[DB_READ_MAX_FILTERS]; /* bound value per filter index */
     unsigned filter_mask;             /* bit i: filter i is used */
+    struct db_value one[DB_READ_MAX_FILTERS]; /* a list filter's value when it has only one */
+    unsigned one_mask;                /* bit i: filter i has one value, one[i], compared with
+                                         `=` (a JSON array needs json_each and an ephemeral
+                                         table: a sixth of a filtered page's instructions) */
     const char *match;                /* a safe FTS5 query, or NULL */
     const struct db_sort *sort;       /* the order */
     int descending;                   /* 1: every key descending */
