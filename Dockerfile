@@ -15,7 +15,7 @@ FROM debian:bookworm-slim AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       gcc libc6-dev meson ninja-build pkg-config python3 \
-      libmicrohttpd-dev libjansson-dev libsqlite3-dev zlib1g-dev libsodium-dev \
+      libmicrohttpd-dev libjansson-dev libsqlite3-dev zlib1g-dev libsodium-dev libxxhash-dev \
       libcmocka-dev libcurl4-openssl-dev \
  && rm -rf /var/lib/apt/lists/*
 
@@ -33,10 +33,10 @@ RUN meson setup build --buildtype=debugoptimized \
 FROM debian:bookworm-slim
 
 # The shared libraries the binary links (readelf -d: libmicrohttpd, jansson, sqlite3, zlib,
-# libsodium; libc is in the base). No ca-certificates: plenary makes no outgoing connections.
+# libsodium, libxxhash; libc is in the base). No ca-certificates: plenary makes no outgoing connections.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libmicrohttpd12 libjansson4 libsqlite3-0 zlib1g libsodium23 \
+      libmicrohttpd12 libjansson4 libsqlite3-0 zlib1g libsodium23 libxxhash0 \
  && rm -rf /var/lib/apt/lists/*
 
 # An unprivileged user with a fixed uid, so that a volume's ownership and Kubernetes' runAsNonRoot

@@ -13,7 +13,7 @@ PLENARY    := $(BUILD)/server/plenary
 
 # Debian 12 package names: to build and run, and to test.
 RUN_PACKAGES  := gcc meson ninja-build pkg-config python3 libmicrohttpd-dev libjansson-dev \
-                 libsqlite3-dev zlib1g-dev libsodium-dev
+                 libsqlite3-dev zlib1g-dev libsodium-dev libxxhash-dev
 TEST_PACKAGES := libcmocka-dev libcurl4-openssl-dev curl nodejs npm
 
 .PHONY: run test build deps test-deps db clean bench lint format

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 #include <zlib.h>
 
 #define CACHE_BUCKETS 4096 /* power of two; chains stay short for tens of thousands */
@@ -23,25 +24,7 @@ struct cache {
 };
 
 uint64_t cache_hash(const void *data, size_t len) {
-    const unsigned char *p = data;
-    uint64_t h = 1469598103934665603ULL;
-    /* eight bytes a step where possible: the same value as byte-wise FNV-1a is not needed,
-     * only a stable, well-mixed one */
-    while (len >= 8) {
-        uint64_t word;
-        memcpy(&word, p, 8);
-        h ^= word;
-        h *= 1099511628211ULL;
-        h ^= h >> 29;
-        p += 8;
-        len -= 8;
-    }
-    while (len--) {
-        h ^= *p++;
-        h *= 1099511628211ULL;
-    }
-    h ^= h >> 32;
-    return h;
+    return XXH3_64bits(data, len);
 }
 
 struct cache *cache_new(size_t max_bytes) {

@@ -189,8 +189,27 @@ static void gzip_once_and_only_when_it_pays(void **state) {
     cache_release(small);
 }
 
+/* The hash behind ETags: the same bytes give the same value; a page changed in any one byte,
+ * or cut short by one, gives another (a collision would answer 304 to changed text). */
+static void hash_tells_every_one_byte_change(void **state) {
+    (void)state;
+    static char page[12500];
+    for (size_t i = 0; i < sizeof page; i++)
+        page[i] = (char)('a' + i * 7 % 26);
+    uint64_t base = cache_hash(page, sizeof page);
+    assert_true(base == cache_hash(page, sizeof page));
+    assert_true(base != cache_hash(page, sizeof page - 1));
+    assert_true(cache_hash("", 0) != cache_hash("\0", 1));
+    for (size_t i = 0; i < sizeof page; i++) {
+        page[i] ^= 1;
+        assert_true(cache_hash(page, sizeof page) != base);
+        page[i] ^= 1;
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(hash_tells_every_one_byte_change),
         cmocka_unit_test(hit_miss_and_etag),
         cmocka_unit_test(fresh_until_a_dependency_changes),
         cmocka_unit_test(same_key_replaces),
