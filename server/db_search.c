@@ -1,7 +1,7 @@
 /* db_search.c: the SQL of /v1/search. The file is divided into: the SQL of each type; the
  * best candidates (a heap); the rank function; the per-connection search state (term
- * statistics, scratch tables); each type's expression; the ranked, counted scan; and the
- * page's references and snippets.
+ * statistics, the snippets' tokenizer); each type's expression; the ranked, counted scan; and
+ * the page's references and snippets.
  *
  * Ranking. Each type's FTS5 table is read by one statement that takes its first
  * DB_SEARCH_MAX_CANDIDATES matches in index (rowid) order and scores them with bm25; the
@@ -47,19 +47,24 @@
  * more, the matches past the candidates are counted by a second statement that resumes after
  * the last candidate's rowid, until the cap.
  *
- * Snippets and references are read afterwards for the page only. FTS5's snippet() needs a
- * cursor of a MATCH positioned on the row, and a MATCH restricted to a few rowids sets the
- * whole query up again per rowid (the prefix merge above, twenty times). snippet() uses
- * nothing but the row's own text and the positions of the matches in it, so the page's rows
- * are copied into a scratch FTS5 table of the same columns and tokenizer, in an in-memory
- * connection of its own (the record's connection is read-only), and snippet() runs there
- * with the original expression: the same text, highlighted the same way, for twenty rows of
- * work. The copy is made inside a transaction that is rolled back, so the scratch tables
- * never hold anything between searches. */
+ * Snippets and references are read afterwards for the page only, by one query per type that
+ * reads each hit's reference and indexed text. A hit's snippet is what FTS5's
+ * snippet(table, -1, ..., 12) would give for it, computed in C by db_snippet.c from that text
+ * and the query's expression, with the connection's own unicode61 tokenizer. FTS5's snippet()
+ * needs a cursor of a MATCH positioned on the row, and a MATCH restricted to a few rowids sets
+ * the whole query up again per rowid (the prefix merge above, twenty times); but it uses
+ * nothing of the index beyond the positions of the matches in the row's own text, which
+ * tokenizing that text gives. The page's rows were once copied into a scratch FTS5 table of
+ * the same tokenizer for snippet() to run there: FTS5 builds an index segment per inserted
+ * row, and that copy, snippet() and the rollback were 1.54 M of the 2.52 M instructions of
+ * /v1/search?q=cooperation on the seed record (callgrind); db_snippet.c takes 0.22 M (the
+ * whole request 1.20 M), tokenizing each column once. tests/unit/test_snippet.c keeps FTS5's
+ * snippet() as the reference and checks that the bytes are the same. */
 #include "db_search.h"
 
 #include "db_fts.h"
 #include "db_internal.h"
+#include "db_snippet.h"
 
 #include <assert.h>
 #include <math.h>
@@ -80,6 +85,7 @@ _Static_assert(RECORD_ASSEMBLY == 0 && RECORD_TOPIC == 1 && RECORD_ORGANIZATION 
 #define SEARCH_EXPAND_MAX 64
 /* Most indexed columns of one FTS table. */
 #define SEARCH_MAX_COLUMNS 4
+_Static_assert(SEARCH_MAX_COLUMNS <= DB_SNIPPET_MAX_COLUMNS, "a row's columns make a snippet");
 /* Slots of a connection's term statistics (a power of 2); they are dropped at half full. */
 #define SEARCH_TERMS_SLOTS 1024
 
@@ -95,14 +101,6 @@ _Static_assert(RECORD_ASSEMBLY == 0 && RECORD_TOPIC == 1 && RECORD_ORGANIZATION 
     "SELECT count(*) FROM (SELECT 1 FROM " tbl " WHERE " tbl " MATCH ?1 AND rowid > ?2 LIMIT ?3)"
 /* ?1 the page's ids of the type, as a JSON array. */
 #define IN_PAGE(col) " WHERE " col " IN (SELECT value FROM json_each(?1))"
-/* The scratch twin of a type's table: the same tokenizer, no prefix index (it holds a page). */
-#define SCRATCH(name, cols)                                                                        \
-    "CREATE VIRTUAL TABLE " name " USING fts5 (" cols                                              \
-    ", tokenize = 'unicode61 remove_diacritics 2')"
-/* The snippet's arguments: the best column, the match markers, an ellipsis, ~12 tokens. */
-#define SNIPPET(name)                                                                              \
-    "SELECT rowid, snippet(" name ", -1, char(1), char(2), '…', 12) FROM " name " WHERE " name     \
-    " MATCH ?1"
 
 /* Everything the search knows of one type. */
 struct search_type {
@@ -113,13 +111,10 @@ struct search_type {
     struct db_fts_table fts;            /* the table's shadow tables, for its vocabulary */
     int columns;                        /* the table's indexed columns */
     double weights[SEARCH_MAX_COLUMNS]; /* bm25 weight of each column, as always ranked */
-    const char *scratch_table;          /* CREATE the scratch twin */
-    const char *scratch_insert;         /* ?1 rowid, ?2.. the columns */
-    const char *scratch_snippet;        /* ?1 the query: rowid, snippet */
 };
 
 /* One type's entry: its FTS table, the refs query's columns and source, its indexed
- * columns, their bm25 weights, and its scratch twin's name and columns. */
+ * columns and their bm25 weights. */
 #define TYPE(tbl, refs_sql, ncols, ...)                                                            \
     .rank = RANK(tbl), .count = COUNT(tbl), .count_past = COUNT_PAST(tbl), .refs = refs_sql,       \
     .fts = DB_FTS_TABLE(tbl), .columns = ncols, .weights = {__VA_ARGS__}
@@ -128,49 +123,29 @@ static const struct search_type types[RECORD_TYPE_COUNT] = {
     [RECORD_ASSEMBLY] = {TYPE("assemblies_fts",
                               "SELECT a.id, a.slug, a.name, NULL, NULL, a.name, a.short_name,"
                               " a.place FROM assemblies a" IN_PAGE("a.id"),
-                              3, 5.0, 5.0, 1.0),
-                         .scratch_table = SCRATCH("s0", "c0, c1, c2"),
-                         .scratch_insert =
-                             "INSERT INTO s0 (rowid, c0, c1, c2) VALUES (?1, ?2, ?3, ?4)",
-                         .scratch_snippet = SNIPPET("s0")},
+                              3, 5.0, 5.0, 1.0)},
     [RECORD_TOPIC] = {TYPE("topics_fts",
                            "SELECT x.id, x.slug, x.name, NULL, NULL, x.name"
                            " FROM topics x" IN_PAGE("x.id"),
-                           1, 1.0),
-                      .scratch_table = SCRATCH("s1", "c0"),
-                      .scratch_insert = "INSERT INTO s1 (rowid, c0) VALUES (?1, ?2)",
-                      .scratch_snippet = SNIPPET("s1")},
+                           1, 1.0)},
     [RECORD_ORGANIZATION] = {TYPE("organizations_fts",
                                   "SELECT o.id, o.slug, o.name, o.kind, NULL, o.name, o.acronym"
                                   " FROM organizations o" IN_PAGE("o.id"),
-                                  2, 5.0, 5.0),
-                             .scratch_table = SCRATCH("s2", "c0, c1"),
-                             .scratch_insert = "INSERT INTO s2 (rowid, c0, c1) VALUES (?1, ?2, ?3)",
-                             .scratch_snippet = SNIPPET("s2")},
+                                  2, 5.0, 5.0)},
     [RECORD_PERSON] = {TYPE("people_fts",
                             "SELECT p.id, p.slug, p.name, NULL, p.honorific, p.name"
                             " FROM people p" IN_PAGE("p.id"),
-                            1, 1.0),
-                       .scratch_table = SCRATCH("s3", "c0"),
-                       .scratch_insert = "INSERT INTO s3 (rowid, c0) VALUES (?1, ?2)",
-                       .scratch_snippet = SNIPPET("s3")},
+                            1, 1.0)},
     [RECORD_DOCUMENT] = {TYPE("documents_fts",
                               "SELECT d.id, d.slug, d.title, d.kind, NULL, d.title"
                               " FROM documents d" IN_PAGE("d.id"),
-                              1, 1.0),
-                         .scratch_table = SCRATCH("s4", "c0"),
-                         .scratch_insert = "INSERT INTO s4 (rowid, c0) VALUES (?1, ?2)",
-                         .scratch_snippet = SNIPPET("s4")},
+                              1, 1.0)},
     /* sessions_fts keeps its own copy of the text (it holds the segments' too) */
     [RECORD_SESSION] = {TYPE("sessions_fts",
                              "SELECT s.id, s.slug, s.title, s.kind, NULL, f.title, f.theme,"
                              " f.summary, f.segments FROM sessions s"
                              " JOIN sessions_fts f ON f.rowid = s.id" IN_PAGE("s.id"),
-                             4, 5.0, 3.0, 1.0, 1.0),
-                        .scratch_table = SCRATCH("s5", "c0, c1, c2, c3"),
-                        .scratch_insert = "INSERT INTO s5 (rowid, c0, c1, c2, c3)"
-                                          " VALUES (?1, ?2, ?3, ?4, ?5)",
-                        .scratch_snippet = SNIPPET("s5")},
+                             4, 5.0, 3.0, 1.0, 1.0)},
     /* the text is the index's content view; the label matches the compact reference other
      * answers give an intervention */
     [RECORD_INTERVENTION] = {TYPE("interventions_fts",
@@ -180,18 +155,11 @@ static const struct search_type types[RECORD_TYPE_COUNT] = {
                                   " FROM interventions_fts_content c"
                                   " JOIN interventions i ON i.id = c.id"
                                   " JOIN sessions s ON s.id = i.session_id" IN_PAGE("c.id"),
-                                  4, 1.0, 1.0, 2.0, 2.0),
-                             .scratch_table = SCRATCH("s6", "c0, c1, c2, c3"),
-                             .scratch_insert = "INSERT INTO s6 (rowid, c0, c1, c2, c3)"
-                                               " VALUES (?1, ?2, ?3, ?4, ?5)",
-                             .scratch_snippet = SNIPPET("s6")},
+                                  4, 1.0, 1.0, 2.0, 2.0)},
     [RECORD_SIDE_EVENT] = {TYPE("side_events_fts",
                                 "SELECT e.id, e.slug, e.title, NULL, NULL, e.title, e.description"
                                 " FROM side_events e" IN_PAGE("e.id"),
-                                2, 5.0, 1.0),
-                           .scratch_table = SCRATCH("s7", "c0, c1"),
-                           .scratch_insert = "INSERT INTO s7 (rowid, c0, c1) VALUES (?1, ?2, ?3)",
-                           .scratch_snippet = SNIPPET("s7")},
+                                2, 5.0, 1.0)},
 };
 
 /* The columns of a refs row before the indexed text. */
@@ -448,15 +416,11 @@ struct term_entry {
 /* A connection's search state, in its db_search_state slot; created at its first search,
  * freed when it closes (FTS5 calls the rank function's destructor then). */
 struct search_conn {
-    sqlite3 *scratch;                                 /* in-memory, for snippets */
-    sqlite3_stmt *scratch_insert[RECORD_TYPE_COUNT];  /* per type, on scratch */
-    sqlite3_stmt *scratch_snippet[RECORD_TYPE_COUNT]; /* per type, on scratch */
-    sqlite3_stmt *begin;                              /* BEGIN on scratch */
-    sqlite3_stmt *rollback;                           /* ROLLBACK on scratch */
-    int64_t revision;                                 /* the revision the terms were read at */
-    int64_t rows[RECORD_TYPE_COUNT];                  /* rows of each type's table; -1 unknown */
-    struct term_entry terms[SEARCH_TERMS_SLOTS];      /* open addressing by key */
-    size_t term_count;                                /* slots in use */
+    struct db_snippet *snippet;                  /* the tables' tokenizer, for snippets */
+    int64_t revision;                            /* the revision the terms were read at */
+    int64_t rows[RECORD_TYPE_COUNT];             /* rows of each type's table; -1 unknown */
+    struct term_entry terms[SEARCH_TERMS_SLOTS]; /* open addressing by key */
+    size_t term_count;                           /* slots in use */
 };
 
 static void terms_clear(struct search_conn *c) {
@@ -473,14 +437,7 @@ static void terms_clear(struct search_conn *c) {
 static void conn_free(struct search_conn *c) {
     if (c == NULL)
         return;
-    for (int t = 0; t < RECORD_TYPE_COUNT; t++) {
-        sqlite3_finalize(c->scratch_insert[t]);
-        sqlite3_finalize(c->scratch_snippet[t]);
-    }
-    sqlite3_finalize(c->begin);
-    sqlite3_finalize(c->rollback);
-    if (c->scratch != NULL)
-        sqlite3_close_v2(c->scratch);
+    db_snippet_free(c->snippet);
     terms_clear(c);
     free(c);
 }
@@ -499,34 +456,8 @@ static fts5_api *fts5_api_of(sqlite3 *handle) {
     return api;
 }
 
-/* Opens the scratch connection with its tables and statements. Returns 0 or -1. */
-static int scratch_open(struct search_conn *c, struct db_error *err) {
-    if (sqlite3_open_v2(":memory:", &c->scratch,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                        NULL) != SQLITE_OK) {
-        db_error_set(err, -1, "search: scratch: %s",
-                     c->scratch ? sqlite3_errmsg(c->scratch) : "out of memory");
-        return -1;
-    }
-    for (int t = 0; t < RECORD_TYPE_COUNT; t++) {
-        if (sqlite3_exec(c->scratch, types[t].scratch_table, NULL, NULL, NULL) != SQLITE_OK ||
-            sqlite3_prepare_v3(c->scratch, types[t].scratch_insert, -1, SQLITE_PREPARE_PERSISTENT,
-                               &c->scratch_insert[t], NULL) != SQLITE_OK ||
-            sqlite3_prepare_v3(c->scratch, types[t].scratch_snippet, -1, SQLITE_PREPARE_PERSISTENT,
-                               &c->scratch_snippet[t], NULL) != SQLITE_OK)
-            goto fail;
-    }
-    if (sqlite3_prepare_v2(c->scratch, "BEGIN", -1, &c->begin, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(c->scratch, "ROLLBACK", -1, &c->rollback, NULL) != SQLITE_OK)
-        goto fail;
-    return 0;
-fail:
-    db_error_set(err, -1, "search: scratch: %s", sqlite3_errmsg(c->scratch));
-    return -1;
-}
-
-/* The connection's search state, made at its first search (the rank function registered,
- * the scratch opened). Returns it, or NULL with err filled. */
+/* The connection's search state, made at its first search (the snippets' tokenizer made,
+ * the rank function registered). Returns it, or NULL with err filled. */
 static struct search_conn *conn_of(struct db *db, struct db_error *err) {
     void **slot = db_search_state(db);
     if (*slot != NULL)
@@ -538,13 +469,13 @@ static struct search_conn *conn_of(struct db *db, struct db_error *err) {
         return NULL;
     }
     c->revision = -1;
-    if (scratch_open(c, err) != 0) {
+    fts5_api *api = fts5_api_of(handle);
+    if (api == NULL || (c->snippet = db_snippet_new(api)) == NULL) {
+        db_error_set(err, -1, "search: cannot make the snippets' tokenizer");
         conn_free(c);
         return NULL;
     }
-    fts5_api *api = fts5_api_of(handle);
-    if (api == NULL ||
-        api->xCreateFunction(api, "plenary_rank", c, rank_function, conn_destroy) != SQLITE_OK) {
+    if (api->xCreateFunction(api, "plenary_rank", c, rank_function, conn_destroy) != SQLITE_OK) {
         db_error_set(err, -1, "search: cannot register plenary_rank");
         conn_free(c);
         return NULL;
@@ -808,11 +739,11 @@ static struct db_search_hit *page_hit(struct db_search_hit *hits, size_t count, 
     return NULL;
 }
 
-/* Fills the references and snippets of the page's hits of one type: the references from
- * the record, the snippets from the hits' text copied into the scratch twin (in a
- * transaction rolled back at the end). Returns 0 or -1. */
-static int fill_type(struct db *db, struct search_conn *c, const char *match, int type,
-                     struct db_search_hit *hits, size_t count, struct db_error *err) {
+/* Fills the references and snippets of the page's hits of one type from the record: the
+ * snippets from the text the references' query reads, for the expression c->snippet was
+ * given. Returns 0 or -1. */
+static int fill_type(struct db *db, struct search_conn *c, int type, struct db_search_hit *hits,
+                     size_t count, struct db_error *err) {
     /* the page's ids of this type as a JSON array: at most 500 ids of 20 digits */
     size_t cap = count * 22 + 3;
     char *ids = malloc(cap);
@@ -837,8 +768,7 @@ static int fill_type(struct db *db, struct search_conn *c, const char *match, in
     ids[used++] = ']';
     ids[used] = '\0';
 
-    int rc = -1, oom = 0, in_scratch = 0, step;
-    sqlite3_stmt *ins = c->scratch_insert[type], *snip = c->scratch_snippet[type];
+    int rc = -1, oom = 0, step;
     sqlite3_stmt *st = db_prepare(db, types[type].refs);
     if (st == NULL) {
         db_fail(db, err, "search refs: prepare");
@@ -848,57 +778,33 @@ static int fill_type(struct db *db, struct search_conn *c, const char *match, in
         db_fail(db, err, "search refs: bind");
         goto done;
     }
-    if (sqlite3_step(c->begin) != SQLITE_DONE)
-        goto scratch_fail;
-    sqlite3_reset(c->begin);
-    in_scratch = 1;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t id = sqlite3_column_int64(st, 0);
-        struct db_search_hit *h = page_hit(hits, count, type, id);
+        struct db_search_hit *h = page_hit(hits, count, type, sqlite3_column_int64(st, 0));
         if (h == NULL || h->name != NULL)
             continue;
         h->slug = column_dup(st, 1, &oom);
         h->name = column_dup(st, 2, &oom);
         h->kind = column_dup(st, 3, &oom);
         h->honorific = column_dup(st, 4, &oom);
-        int ok = sqlite3_bind_int64(ins, 1, id) == SQLITE_OK;
-        for (int col = 0; ok && col < types[type].columns; col++)
-            ok = sqlite3_bind_value(ins, col + 2, sqlite3_column_value(st, REFS_TEXT + col)) ==
-                 SQLITE_OK;
-        ok = ok && sqlite3_step(ins) == SQLITE_DONE;
-        sqlite3_reset(ins);
-        if (!ok)
-            goto scratch_fail;
+        const char *text[SEARCH_MAX_COLUMNS];
+        int bytes[SEARCH_MAX_COLUMNS];
+        for (int col = 0; col < types[type].columns; col++) {
+            text[col] = (const char *)sqlite3_column_text(st, REFS_TEXT + col);
+            bytes[col] = sqlite3_column_bytes(st, REFS_TEXT + col);
+        }
+        if (db_snippet_make(c->snippet, text, bytes, types[type].columns, &h->snippet) != 0)
+            oom = 1;
     }
     if (step != SQLITE_DONE) {
         db_fail(db, err, "search refs");
         goto done;
     }
-    if (sqlite3_bind_text(snip, 1, match, -1, SQLITE_STATIC) != SQLITE_OK)
-        goto scratch_fail;
-    while ((step = sqlite3_step(snip)) == SQLITE_ROW) {
-        struct db_search_hit *h = page_hit(hits, count, type, sqlite3_column_int64(snip, 0));
-        if (h != NULL && h->snippet == NULL)
-            h->snippet = column_dup(snip, 1, &oom);
-    }
-    if (step != SQLITE_DONE)
-        goto scratch_fail;
     if (oom) {
         db_error_set(err, -1, "search: out of memory");
         goto done;
     }
     rc = 0;
-    goto done;
-scratch_fail:
-    db_error_set(err, -1, "search snippets: %s", sqlite3_errmsg(c->scratch));
 done:
-    sqlite3_reset(snip);
-    sqlite3_clear_bindings(snip);
-    sqlite3_clear_bindings(ins);
-    if (in_scratch) {
-        (void)sqlite3_step(c->rollback);
-        sqlite3_reset(c->rollback);
-    }
     db_done(st);
     free(ids);
     return rc;
@@ -1023,11 +929,16 @@ int db_search_run(struct db *db, const struct db_search_query *query, size_t lim
         hits[n].id = found.at[i].id;
     }
     *count = n;
+    if (n > 0 && db_snippet_query(c->snippet, query->match) != 0) {
+        db_error_set(err, -1, "search: snippets: cannot read the expression");
+        *count = 0;
+        goto done;
+    }
     for (int t = 0; t < RECORD_TYPE_COUNT; t++) {
         int present = 0;
         for (size_t i = 0; i < n && !present; i++)
             present = hits[i].type == (enum record_type)t;
-        if (present && fill_type(db, c, query->match, t, hits, n, err) != 0) {
+        if (present && fill_type(db, c, t, hits, n, err) != 0) {
             db_search_hits_free(hits, n);
             *count = 0;
             goto done;
