@@ -16,7 +16,7 @@ RUN_PACKAGES  := gcc meson ninja-build pkg-config python3 libmicrohttpd-dev libj
                  libsqlite3-dev zlib1g-dev libsodium-dev libxxhash-dev
 TEST_PACKAGES := libcmocka-dev libcurl4-openssl-dev curl nodejs npm
 
-.PHONY: run test build deps test-deps db clean bench lint format
+.PHONY: run test build deps test-deps db clean bench profile lint format
 
 run: deps build db
 	exec $(PLENARY) serve --db "$(PLENARY_DB)" --bind "$(PLENARY_BIND)" --port "$(PLENARY_PORT)"
@@ -45,6 +45,9 @@ db: build
 
 bench: deps
 	@bash bench/run.sh
+
+profile: deps
+	@bash bench/profile.sh
 
 lint:
 	@bash tests/lint-openapi.sh
