@@ -422,6 +422,14 @@ void db_read_end(struct db *db) {
         (void)sqlite3_exec(db->handle, "ROLLBACK", NULL, NULL, NULL);
 }
 
+int db_checkpoint(struct db *db) {
+    assert(db != NULL);
+    return sqlite3_wal_checkpoint_v2(db->handle, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) ==
+                   SQLITE_OK
+               ? 0
+               : -1;
+}
+
 int db_write_begin(struct db *db, struct db_error *err) {
     assert(db != NULL && !db->in_write);
     if (db->mode != DB_READ_WRITE) {

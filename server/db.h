@@ -57,6 +57,11 @@ int64_t db_type_revision(struct db *db, const char *type);
 int db_read_begin(struct db *db);
 void db_read_end(struct db *db);
 
+/* Copies the WAL's frames back into the database file as far as no reader still needs them
+ * (a PASSIVE checkpoint: it never waits for a reader or a writer). Needs a read-write
+ * connection. Returns 0, or -1 when it could not run (busy, or not permitted). */
+int db_checkpoint(struct db *db);
+
 /* Write transactions: begin (BEGIN IMMEDIATE, then the revision is raised by one so that the
  * change-log rows written by triggers carry it), commit or roll back. Return 0 or -1.
  * A transaction that wrote no change-log row (nothing changed) is rolled back by

@@ -10,8 +10,16 @@
  * connection of the process already holds the same mark. The watcher's open transaction
  * holds it, so the requests' locks stay in memory and the two workers stop queueing on that
  * mutex: per cache-off list request at 32 connections (strace -c), fcntl 1.24 -> 0.01 and
- * futex 1.27 -> 0.03. The snapshot it holds is at most REVISION_POLL_MS old, so a checkpoint
- * waits at most that long to go past it, and the WAL restarts as it did. */
+ * futex 1.27 -> 0.03. But a snapshot held at every moment is older than every commit when
+ * that commit's own checkpoint runs, which then stops short of it, and a snapshot that reads
+ * WAL frames keeps the next writer from restarting the WAL: the WAL would grow by every
+ * write. So at each look, while it holds nothing, the watcher first checkpoints (PASSIVE: it
+ * waits for nobody) on a read-write connection of its own, which copies the whole WAL back
+ * into the file; the snapshot it takes then reads the file alone (SQLite's read mark 0),
+ * which lets a writer restart the WAL, and the requests that begin meanwhile share that
+ * mark. Where the file cannot be opened for writing, the watcher holds nothing. test_http.c
+ * checks the WAL's size over repeated imports and a TRUNCATE checkpoint from another
+ * process. */
 #include "revision.h"
 
 #include "changes.h"
@@ -28,6 +36,7 @@
 static atomic_int_fast64_t current = -1;
 static pthread_t watcher;
 static struct db *watcher_db;
+static struct db *checkpoint_db; /* read-write, for the checkpoint; NULL: no snapshot held */
 static int running;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t moved = PTHREAD_COND_INITIALIZER; /* signalled on a new revision */
@@ -57,9 +66,13 @@ static void *watch(void *unused) {
         struct type_latest fresh[RECORD_TYPE_COUNT];
         int moved_now = seen >= 0 && seen != atomic_load(&current) &&
                         db_changes_latest(watcher_db, fresh) == 0;
-        /* hold the newest snapshot until the next look (a read starts it: BEGIN defers) */
-        if (db_read_begin(watcher_db) == 0)
-            (void)db_revision(watcher_db);
+        /* copy the WAL back into the file, then hold the newest snapshot until the next look
+         * (a read starts it: BEGIN defers) */
+        if (checkpoint_db != NULL) {
+            (void)db_checkpoint(checkpoint_db);
+            if (db_read_begin(watcher_db) == 0)
+                (void)db_revision(watcher_db);
+        }
         pthread_mutex_lock(&lock);
         if (moved_now) {
             /* per-type first, so a reader that sees the new revision sees its types too */
@@ -98,6 +111,9 @@ int revision_start(const char *path, char *err, unsigned long err_size) {
         return -1;
     }
     atomic_store(&current, db_revision(watcher_db));
+    /* without it the watcher holds no snapshot (see the top of this file) */
+    struct db_error unwritable = {0};
+    checkpoint_db = db_open(path, DB_READ_WRITE, &unwritable);
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -112,6 +128,8 @@ int revision_start(const char *path, char *err, unsigned long err_size) {
         running = 0;
         db_close(watcher_db);
         watcher_db = NULL;
+        db_close(checkpoint_db);
+        checkpoint_db = NULL;
         snprintf(err, err_size, "cannot start the revision watcher: error %d", rc);
         return -1;
     }
@@ -131,6 +149,8 @@ void revision_stop(void) {
     pthread_join(watcher, NULL);
     db_close(watcher_db);
     watcher_db = NULL;
+    db_close(checkpoint_db);
+    checkpoint_db = NULL;
 }
 
 int64_t revision_current(void) {

@@ -426,6 +426,37 @@ static void idle_listeners_leave_requests_fast(void **state) {
         close(sockets[i]);
 }
 
+/* The WAL's size in bytes (0 when there is none). */
+static long long wal_size(void) {
+    char wal[320];
+    snprintf(wal, sizeof wal, "%s-wal", d.db);
+    struct stat info;
+    return stat(wal, &info) == 0 ? (long long)info.st_size : 0;
+}
+
+/* ... and it must not keep the WAL from being copied back and restarted: writes by another
+ * process, while the server serves and holds its snapshot, leave the WAL at the size a few
+ * writes reach, instead of growing by every write. */
+static void wal_does_not_grow_with_writes(void **state) {
+    (void)state;
+    char name[64];
+    for (int i = 0; i < 3; i++) {
+        snprintf(name, sizeof name, "Cooperation (write %d)", i);
+        write_through_import("topics", "cooperation", "name", name);
+        assert_int_equal(get_status("/v1/topics", NULL, NULL, 0), 200);
+    }
+    long long after_three = wal_size();
+    for (int i = 3; i < 15; i++) {
+        snprintf(name, sizeof name, "Cooperation (write %d)", i);
+        write_through_import("topics", "cooperation", "name", name);
+        assert_int_equal(get_status("/v1/topics", NULL, NULL, 0), 200);
+    }
+    long long after_fifteen = wal_size();
+    if (after_fifteen > after_three + after_three / 2)
+        fail_msg("the WAL grew from %lld bytes after 3 writes to %lld after 15", after_three,
+                 after_fifteen);
+}
+
 /* The revision watcher keeps a read snapshot open between its looks (revision.c says why):
  * it must not hold back another process's checkpoint for longer than one look. After a
  * write by another process, a TRUNCATE checkpoint (which waits for every reader of the
@@ -445,11 +476,7 @@ static void checkpoint_is_not_held_back(void **state) {
     assert_int_equal(sqlite3_column_int(st, 0), 0); /* not busy: every reader let it through */
     sqlite3_finalize(st);
     sqlite3_close(other);
-    char wal[320];
-    snprintf(wal, sizeof wal, "%s-wal", d.db);
-    struct stat info;
-    assert_int_equal(stat(wal, &info), 0);
-    assert_int_equal(info.st_size, 0);
+    assert_int_equal(wal_size(), 0);
     assert_int_equal(get_status("/v1/topics", NULL, NULL, 0), 200);
 }
 
@@ -466,6 +493,7 @@ int main(void) {
         cmocka_unit_test(long_poll_returns_on_change),
         cmocka_unit_test(sse_receives_and_resumes),
         cmocka_unit_test(idle_listeners_leave_requests_fast),
+        cmocka_unit_test(wal_does_not_grow_with_writes),
         cmocka_unit_test(checkpoint_is_not_held_back),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
