@@ -7,8 +7,11 @@
  * is woken by the other: under load that was 0.8 futex calls per request (strace -c, a
  * cache-off list at 32 connections on 2 workers), each a sleep and a wake-up. An adaptive
  * mutex (glibc's PTHREAD_MUTEX_ADAPTIVE_NP) spins for a moment before it sleeps, which is
- * long enough for a hold this short. Everything else is SQLite's pthread implementation:
- * fast mutexes are plain, recursive ones recursive, and the static ones exist once. */
+ * long enough for a hold this short. Otherwise this follows SQLite's own pthread
+ * implementation (mutex_unix.c): fast mutexes are not recursive, recursive ones are, the
+ * static ones exist once, initialized at compile time, so that xMutexInit, which SQLite
+ * calls many times (from every sqlite3_mutex_alloc of a static mutex too), does nothing;
+ * re-initializing a static mutex would release it under its holder. */
 #include "db_internal.h"
 
 #include <pthread.h>
@@ -21,7 +24,12 @@ struct sqlite3_mutex {
 /* SQLite's static mutexes: SQLITE_MUTEX_STATIC_MAIN (2) to SQLITE_MUTEX_STATIC_VFS3 (13). */
 #define STATIC_FIRST SQLITE_MUTEX_STATIC_MAIN
 #define STATIC_LAST SQLITE_MUTEX_STATIC_VFS3
-static struct sqlite3_mutex static_mutexes[STATIC_LAST - STATIC_FIRST + 1];
+#define ADAPTIVE {PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP}
+static struct sqlite3_mutex static_mutexes[STATIC_LAST - STATIC_FIRST + 1] = {
+    ADAPTIVE, ADAPTIVE, ADAPTIVE, ADAPTIVE, ADAPTIVE, ADAPTIVE,
+    ADAPTIVE, ADAPTIVE, ADAPTIVE, ADAPTIVE, ADAPTIVE, ADAPTIVE,
+};
+_Static_assert(STATIC_LAST - STATIC_FIRST + 1 == 12, "one initializer per static mutex");
 
 /* Makes m an adaptive mutex, or a recursive one. Returns 0, or -1. */
 static int mutex_init(struct sqlite3_mutex *m, int recursive) {
@@ -36,16 +44,8 @@ static int mutex_init(struct sqlite3_mutex *m, int recursive) {
     return rc == 0 ? 0 : -1;
 }
 
-static int mutexes_init(void) {
-    for (size_t i = 0; i < sizeof static_mutexes / sizeof static_mutexes[0]; i++)
-        if (mutex_init(&static_mutexes[i], 0) != 0)
-            return SQLITE_NOMEM;
-    return SQLITE_OK;
-}
-
-static int mutexes_end(void) {
-    for (size_t i = 0; i < sizeof static_mutexes / sizeof static_mutexes[0]; i++)
-        pthread_mutex_destroy(&static_mutexes[i].lock);
+/* xMutexInit and xMutexEnd: the static mutexes live as long as the process. */
+static int mutexes_nothing_to_do(void) {
     return SQLITE_OK;
 }
 
@@ -81,16 +81,18 @@ static void mutex_leave(sqlite3_mutex *m) {
     pthread_mutex_unlock(&m->lock);
 }
 
-/* Used only by SQLite's assert()s, compiled out of the system library; "cannot tell"
- * must answer true to both, as SQLite's own pthread mutexes do without debugging. */
+/* xMutexHeld and xMutexNotheld: used only by SQLite's assert()s, which the system library
+ * is built without (its own pthread mutexes then give NULL here). Answering true to both,
+ * "cannot tell", keeps an assert-enabled SQLite from failing on them. */
 static int mutex_cannot_tell(sqlite3_mutex *m) {
     (void)m;
     return 1;
 }
 
 static const sqlite3_mutex_methods adaptive_methods = {
-    mutexes_init, mutexes_end, mutex_alloc,       mutex_free,        mutex_enter,
-    mutex_try,    mutex_leave, mutex_cannot_tell, mutex_cannot_tell,
+    mutexes_nothing_to_do, mutexes_nothing_to_do, mutex_alloc,       mutex_free,
+    mutex_enter,           mutex_try,             mutex_leave,       mutex_cannot_tell,
+    mutex_cannot_tell,
 };
 
 int db_mutex_configure(void) {

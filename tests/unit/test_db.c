@@ -450,8 +450,9 @@ static void test_read_snapshot(void **state) {
 }
 
 /* db_global_init gives SQLite the mutexes of db_mutex.c: they are the ones in use, a
- * recursive one nests, a static one is the same every time, and two threads that take a
- * fast one a million times between them lose no increment. */
+ * recursive one nests, a static one is the same every time and is not re-initialized under
+ * its holder, and two threads that take a fast one a million times between them lose no
+ * increment. */
 struct mutex_race {
     sqlite3_mutex *lock; /* the shared mutex */
     long counter;        /* incremented under lock */
@@ -494,6 +495,13 @@ static void test_mutexes(void **state) {
     sqlite3_mutex_enter(fast);
     assert_int_equal(sqlite3_mutex_try(fast), SQLITE_BUSY);
     sqlite3_mutex_leave(fast);
+    /* a held static mutex stays held when SQLite initializes its mutexes again, as it does
+     * on every sqlite3_mutex_alloc of a static one */
+    sqlite3_mutex *vfs = sqlite3_mutex_alloc(SQLITE_MUTEX_STATIC_VFS1);
+    sqlite3_mutex_enter(vfs);
+    assert_non_null(sqlite3_mutex_alloc(SQLITE_MUTEX_STATIC_APP1));
+    assert_int_equal(sqlite3_mutex_try(vfs), SQLITE_BUSY);
+    sqlite3_mutex_leave(vfs);
     struct mutex_race race = {fast, 0};
     pthread_t a, b;
     assert_int_equal(pthread_create(&a, NULL, mutex_racer, &race), 0);
