@@ -201,7 +201,8 @@ static const char *type_name(enum record_type type) {
     return record_type_info(type)->name;
 }
 
-/* Parses one filter's value into p->q.filter[i]. Returns 0 or a problem status. */
+/* Parses one filter's value into p->q.filter[i] (a list: a JSON array), and a list's only
+ * value, when it has one, into p->q.one[i] too. Returns 0 or a problem status. */
 static int parse_filter(struct request *req, struct response *res, struct parsed *p, size_t i,
                         const char *value) {
     const struct db_filter *f = &p->q.coll->filters[i];
@@ -1071,7 +1072,8 @@ static void csv_columns(const struct collection *c, unsigned long mask, const ch
 
 /* Moves p's keyset past the last row of page, so that the next db_read_page continues after
  * it. The new text keys move from page into p->owned (page's copies become NULL) and the
- * previous ones are freed, so p->owned never holds more than the filters and one key set. */
+ * previous ones are freed, so p->owned never holds more than two strings per filter (its value
+ * and its one value) and one key set. */
 static void keyset_advance(struct parsed *p, struct db_page *page) {
     if (page->count == 0)
         return;

@@ -348,6 +348,13 @@ __attribute__((format(printf, 4, 5))) static int append(char *buf, size_t size, 
     return 0;
 }
 
+/* Where filter i of q takes its one value with `= ?`: the position of its IN_LIST in its SQL,
+ * or NULL when it takes a list (or is not a list filter). The WHERE clause and the binding
+ * both ask here, so that the SQL and the value bound agree. */
+static const char *one_value_at(const struct db_query *q, size_t i) {
+    return q->one_mask & (1u << i) ? strstr(q->coll->filters[i].sql, IN_LIST) : NULL;
+}
+
 /* The WHERE clause of q's filters and match (without the keyset). */
 static int where_clause(const struct db_query *q, char *buf, size_t size, size_t *used) {
     if (append(buf, size, used, " WHERE 1") != 0)
@@ -356,7 +363,7 @@ static int where_clause(const struct db_query *q, char *buf, size_t size, size_t
         if (!(q->filter_mask & (1u << i)))
             continue;
         const char *sql = q->coll->filters[i].sql;
-        const char *list = q->one_mask & (1u << i) ? strstr(sql, IN_LIST) : NULL;
+        const char *list = one_value_at(q, i);
         if (list == NULL ? append(buf, size, used, " AND (%s)", sql) != 0
                          : append(buf, size, used, " AND (%.*s = ?%s)", (int)(list - sql), sql,
                                   list + strlen(IN_LIST)) != 0)
@@ -379,7 +386,7 @@ static int bind_where(sqlite3_stmt *stmt, const struct db_query *q, int *n) {
     for (size_t i = 0; q->coll->filters[i].name != NULL; i++) {
         if (!(q->filter_mask & (1u << i)))
             continue;
-        const struct db_value *v = q->one_mask & (1u << i) ? &q->one[i] : &q->filter[i];
+        const struct db_value *v = one_value_at(q, i) != NULL ? &q->one[i] : &q->filter[i];
         if (bind_value(stmt, (*n)++, v) != SQLITE_OK)
             return -1;
     }
