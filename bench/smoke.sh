@@ -4,8 +4,9 @@
 # connections, the seed record and a generated record at scale 5000, no thresholds. It fails
 # only if a contestant errors, an answer fails its checks, or the script breaks. The table
 # goes to bench/out/smoke/last.txt. Settings: as bench/run.sh (BENCH_*), with smoke defaults.
-# Then bench/profile.sh, the same way: three requests counted under callgrind, one second of
-# wrk, on the tree `make test` has just built.
+# Then bench/profile.sh, the same way: three requests counted under callgrind and one second
+# of wrk, on the tree `make test` has just built; it fails if a request does not answer 200
+# or callgrind gives no count (valgrind is installed when missing, as wrk is).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export BENCH_SMOKE=1

@@ -1,8 +1,9 @@
-/* format.c: JSON items into CSV (RFC 4180) and iCalendar (RFC 5545).
+/* format.c: JSON items into CSV (RFC 4180) and iCalendar (RFC 5545), and the growable buffer
+ * that JSON answers written as text are built in.
  *
- * The file is divided as follows: the growable buffer; CSV cells, rows and pages; iCalendar
- * content lines (escaping and folding), events and feeds. Every function here is pure text
- * work over json_t values the resource layer already built: no database, no HTTP. */
+ * The file is divided as follows: the growable buffer, with a JSON string writer that escapes
+ * as jansson does; CSV cells, rows and pages; iCalendar content lines (escaping and folding),
+ * events and feeds. Every function here is pure text work: no database, no HTTP. */
 #include "format.h"
 
 #include <assert.h>

@@ -1,6 +1,8 @@
 /* format.h: renders items already built as JSON (the objects the API returns) into the other
  * formats of the contract: RFC 4180 CSV (whole pages or row by row, for streaming) and
- * RFC 5545 iCalendar feeds of sessions and side events. No I/O, no database: JSON in, text out. */
+ * RFC 5545 iCalendar feeds of sessions and side events; and the growable buffer, with its
+ * JSON string writer, in which answers are written as text without building json_t values.
+ * No I/O, no database. */
 #ifndef PLENARY_FORMAT_H
 #define PLENARY_FORMAT_H
 
