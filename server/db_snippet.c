@@ -112,6 +112,23 @@ static void *grow(void *p, size_t *cap, size_t need, size_t size) {
     return q;
 }
 
+/* Appends a token's folded bytes (cut at SNIPPET_MAX_TOKEN, as FTS5 cuts them) to a growable
+ * text; *len is advanced and the token's offset in the text put in *at. Returns the bytes
+ * kept, or -1 when out of memory. */
+static int keep_token(char **text, size_t *cap, size_t *len, const char *token, int n,
+                      size_t *at) {
+    if (n > SNIPPET_MAX_TOKEN)
+        n = SNIPPET_MAX_TOKEN;
+    char *grown = grow(*text, cap, *len + (size_t)n, 1);
+    if (grown == NULL)
+        return -1;
+    *text = grown;
+    memcpy(grown + *len, token, (size_t)n);
+    *at = *len;
+    *len += (size_t)n;
+    return n;
+}
+
 struct db_snippet *db_snippet_new(fts5_api *api) {
     struct db_snippet *s = calloc(1, sizeof *s);
     if (s == NULL)
@@ -154,19 +171,15 @@ static int on_query_token(void *ctx, int tflags, const char *token, int len, int
     struct db_snippet *s = ctx;
     if (tflags & FTS5_TOKEN_COLOCATED)
         return SQLITE_OK; /* a synonym, which unicode61 never makes */
-    if (len > SNIPPET_MAX_TOKEN)
-        len = SNIPPET_MAX_TOKEN;
     struct term *terms = grow(s->terms, &s->term_cap, (size_t)s->term_count + 1, sizeof *terms);
     if (terms == NULL)
         return SQLITE_NOMEM;
     s->terms = terms;
-    char *text = grow(s->terms_text, &s->terms_cap, s->terms_len + (size_t)len, 1);
-    if (text == NULL)
+    size_t at;
+    len = keep_token(&s->terms_text, &s->terms_cap, &s->terms_len, token, len, &at);
+    if (len < 0)
         return SQLITE_NOMEM;
-    s->terms_text = text;
-    memcpy(text + s->terms_len, token, (size_t)len);
-    terms[s->term_count++] = (struct term){.at = s->terms_len, .len = len};
-    s->terms_len += (size_t)len;
+    terms[s->term_count++] = (struct term){.at = at, .len = len};
     return SQLITE_OK;
 }
 
@@ -251,21 +264,16 @@ static int on_text_token(void *ctx, int tflags, const char *token, int len, int 
     struct db_snippet *s = ctx;
     if (tflags & FTS5_TOKEN_COLOCATED)
         return SQLITE_OK; /* takes no position of its own; unicode61 never makes one */
-    if (len > SNIPPET_MAX_TOKEN)
-        len = SNIPPET_MAX_TOKEN;
     struct token *tokens =
         grow(s->tokens, &s->token_cap, (size_t)s->token_count + 1, sizeof *tokens);
     if (tokens == NULL)
         return SQLITE_NOMEM;
     s->tokens = tokens;
-    char *forms = grow(s->forms, &s->forms_cap, s->forms_len + (size_t)len, 1);
-    if (forms == NULL)
+    size_t form;
+    len = keep_token(&s->forms, &s->forms_cap, &s->forms_len, token, len, &form);
+    if (len < 0)
         return SQLITE_NOMEM;
-    s->forms = forms;
-    memcpy(forms + s->forms_len, token, (size_t)len);
-    tokens[s->token_count++] =
-        (struct token){.start = start, .end = end, .form = s->forms_len, .len = len};
-    s->forms_len += (size_t)len;
+    tokens[s->token_count++] = (struct token){.start = start, .end = end, .form = form, .len = len};
     return SQLITE_OK;
 }
 

@@ -48,8 +48,9 @@ static int parse_integer(const char *text, long long min, long long max, long lo
 static uint32_t cursor_check(const struct feed_query *q, int64_t seq) {
     char text[400];
     int n = snprintf(text, sizeof text, "%" PRId64 "|%s|%" PRId64, q->since, q->types_json, seq);
+    /* (since and seq take 20 digits at most, types_json 255 bytes: the text always fits) */
     const unsigned char *p = (const unsigned char *)text;
-    size_t len = n > 0 && (size_t)n < sizeof text ? (size_t)n : 0;
+    size_t len = n < 0 ? 0 : (size_t)n < sizeof text ? (size_t)n : sizeof text - 1;
     uint64_t h = 1469598103934665603ULL;
     for (; len >= 8; p += 8, len -= 8) {
         uint64_t word;

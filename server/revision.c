@@ -9,8 +9,8 @@
  * file, made while holding the mutex all connections of the process share) unless another
  * connection of the process already holds the same mark. The watcher's open transaction
  * holds it, so the requests' locks stay in memory and the two workers stop queueing on that
- * mutex: per cache-off list request at 32 connections (strace -c), fcntl 1.24 -> 0.01 and
- * futex 1.27 -> 0.03. But a snapshot held at every moment is older than every commit when
+ * mutex: per cache-off list request at 32 connections (strace -c), fcntl 1.24 -> 0.02 and
+ * futex 1.27 -> 0.05. But a snapshot held at every moment is older than every commit when
  * that commit's own checkpoint runs, which then stops short of it, and a snapshot that reads
  * WAL frames keeps the next writer from restarting the WAL: the WAL would grow by every
  * write. So at each look, while it holds nothing, the watcher first checkpoints (PASSIVE: it
