@@ -77,6 +77,7 @@ struct segment {
     int64_t id;    /* segment id (1 .. 65535) */
     int64_t first; /* first leaf still part of the segment */
     int64_t last;  /* last leaf */
+    int level;     /* its level: 0 holds the newest segments */
 };
 
 /* Reads the segments of the structure record. Returns their number (*segs malloc'd, caller
@@ -119,7 +120,7 @@ static int read_structure(struct db *db, const struct db_fts_table *t, struct se
                 free(s);
                 goto done;
             }
-            s[got] = (struct segment){(int64_t)id, (int64_t)first, (int64_t)last};
+            s[got] = (struct segment){(int64_t)id, (int64_t)first, (int64_t)last, (int)l};
         }
     }
     if (got != total || p != end) { /* more than this reader knows of */
@@ -194,6 +195,68 @@ static int termset_add(struct termset *s, const unsigned char *term, size_t len)
 
 /* ---- Leaves ---------------------------------------------------------------------------------- */
 
+/* A walk over the terms that start on one leaf, in order: the footer gives each one's offset
+ * (the first, then deltas); the first is stored whole, each next one as the bytes it shares
+ * with the one before, then its own. */
+struct term_walk {
+    const unsigned char *page;      /* the leaf */
+    size_t footer;                  /* where its footer begins */
+    const unsigned char *f, *fend;  /* the footer's next varint, its end */
+    uint64_t off;                   /* the current term's offset */
+    int first;                      /* no term read yet */
+    unsigned char term[FTS_MAX_TERM]; /* the current term (the index byte first) */
+    size_t len;                     /* its bytes */
+    size_t after;                   /* the offset just past it: its doclist */
+};
+
+/* Starts a walk over a leaf of len bytes (at least 4, footer offset checked by the caller). */
+static void term_walk_start(struct term_walk *w, const unsigned char *page, size_t len,
+                            size_t footer) {
+    w->page = page;
+    w->footer = footer;
+    w->f = page + footer;
+    w->fend = page + len;
+    w->off = 0;
+    w->first = 1;
+    w->len = 0;
+}
+
+/* Moves to the leaf's next term. Returns 1, 0 past the last, or -1 when the leaf is damaged. */
+static int term_walk_next(struct term_walk *w) {
+    if (w->f >= w->fend)
+        return 0;
+    uint64_t delta, shared = 0, fresh;
+    if (varint(&w->f, w->fend, &delta) != 0 || delta > w->footer - w->off)
+        return -1;
+    w->off += delta;
+    if (w->off < 4 || w->off >= w->footer)
+        return -1;
+    const unsigned char *p = w->page + w->off, *pend = w->page + w->footer;
+    if ((!w->first && varint(&p, pend, &shared) != 0) || varint(&p, pend, &fresh) != 0 ||
+        shared > w->len || fresh > (uint64_t)(pend - p) || shared + fresh > sizeof w->term)
+        return -1;
+    memcpy(w->term + shared, p, (size_t)fresh);
+    w->len = (size_t)(shared + fresh);
+    w->after = (size_t)(p + fresh - w->page);
+    w->first = 0;
+    return 1;
+}
+
+/* Where the term after the current one starts, or the footer when it is the leaf's last.
+ * Returns 0, or -1 when the footer is damaged. */
+static int term_walk_next_start(const struct term_walk *w, size_t *next) {
+    *next = w->footer;
+    if (w->f >= w->fend)
+        return 0;
+    const unsigned char *g = w->f;
+    uint64_t delta;
+    if (varint(&g, w->fend, &delta) != 0 || delta > w->footer - w->off ||
+        w->off + delta < w->after)
+        return -1;
+    *next = (size_t)(w->off + delta);
+    return 0;
+}
+
 /* Adds the terms of one leaf that begin with key (klen bytes, the index byte included).
  * Returns 0, DB_FTS_TOO_MANY or -1. */
 static int read_leaf(struct db *db, const struct db_fts_table *t, int64_t segid, int64_t pgno,
@@ -206,42 +269,30 @@ static int read_leaf(struct db *db, const struct db_fts_table *t, int64_t segid,
     }
     const unsigned char *page = sqlite3_column_blob(st, 0);
     size_t n = (size_t)sqlite3_column_bytes(st, 0);
-    int rc = -1;
-    unsigned char term[FTS_MAX_TERM];
-    size_t tlen = 0;
+    int rc = -1, more;
     if (page == NULL || n < 4)
         goto done;
     size_t footer = (size_t)page[2] << 8 | page[3];
     if (footer < 4 || footer > n)
         goto done;
-    const unsigned char *f = page + footer, *fend = page + n;
-    uint64_t off = 0;
-    for (int first = 1; f < fend; first = 0) {
-        uint64_t delta, shared = 0, fresh;
-        if (varint(&f, fend, &delta) != 0 || delta > footer - off)
-            goto done;
-        off += delta;
-        if (off < 4 || off >= footer)
-            goto done;
-        const unsigned char *p = page + off, *pend = page + footer;
-        if ((!first && varint(&p, pend, &shared) != 0) || varint(&p, pend, &fresh) != 0 ||
-            shared > tlen || fresh > (uint64_t)(pend - p) || shared + fresh > sizeof term)
-            goto done;
-        memcpy(term + shared, p, (size_t)fresh);
-        tlen = (size_t)(shared + fresh);
-        int c = memcmp(term, key, tlen < klen ? tlen : klen);
+    struct term_walk w;
+    term_walk_start(&w, page, n, footer);
+    while ((more = term_walk_next(&w)) == 1) {
+        int c = memcmp(w.term, key, w.len < klen ? w.len : klen);
         if (c > 0)
             break; /* terms are sorted: past every term that begins with key */
-        if (c == 0 && tlen >= klen) {
-            if (memchr(term, '\0', tlen) != NULL)
+        if (c == 0 && w.len >= klen) {
+            if (memchr(w.term, '\0', w.len) != NULL)
                 goto done;
-            int added = termset_add(set, term + 1, tlen - 1);
+            int added = termset_add(set, w.term + 1, w.len - 1);
             if (added != 0) {
                 rc = added;
                 goto done;
             }
         }
     }
+    if (more < 0)
+        goto done;
     rc = 0;
 done:
     db_done(st);
@@ -332,4 +383,532 @@ int db_fts_prefix_terms(struct db *db, const struct db_fts_table *table, const c
     free(set.text);
     free(set.at);
     return rc == 0 ? (int)set.count : rc;
+}
+
+/* ---- One term's postings --------------------------------------------------------------------- */
+
+/* The most bytes of one row's position list this reader joins (a row of the record is far
+ * smaller: the write limits bound its text); more means a damaged page. */
+#define FTS_MAX_POSLIST (1 << 24)
+
+/* A leaf held by a segment's reader, and what its 4-byte header and footer say. */
+struct leaf {
+    unsigned char *bytes; /* the page (a copy: the statement's blob lives only until reset) */
+    size_t len;           /* its bytes */
+    size_t cap;           /* bytes allocated */
+    size_t data_end;      /* where the footer (the term offsets) begins */
+    size_t first_rowid;   /* the first rowid's offset when it comes before any term, else 0 */
+    size_t first_term;    /* the first term's offset, or 0 when no term starts on the page */
+};
+
+/* Reads leaf pgno of segment segid into l. Returns 0, or -1 (missing, damaged, no memory). */
+static int leaf_load(struct db *db, const struct db_fts_table *t, int64_t segid, int64_t pgno,
+                     struct leaf *l) {
+    sqlite3_stmt *st = db_prepare(db, t->data);
+    int rc = -1;
+    if (st == NULL || sqlite3_bind_int64(st, 1, FTS_LEAF_ROWID(segid, pgno)) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW)
+        goto done;
+    const unsigned char *page = sqlite3_column_blob(st, 0);
+    size_t n = (size_t)sqlite3_column_bytes(st, 0);
+    if (page == NULL || n < 4)
+        goto done;
+    if (n > l->cap) {
+        unsigned char *grown = realloc(l->bytes, n);
+        if (grown == NULL)
+            goto done;
+        l->bytes = grown;
+        l->cap = n;
+    }
+    memcpy(l->bytes, page, n);
+    l->len = n;
+    l->first_rowid = (size_t)page[0] << 8 | page[1];
+    l->data_end = (size_t)page[2] << 8 | page[3];
+    if (l->data_end < 4 || l->data_end > n ||
+        (l->first_rowid != 0 && (l->first_rowid < 4 || l->first_rowid >= l->data_end)))
+        goto done;
+    l->first_term = 0;
+    if (l->data_end < n) {
+        const unsigned char *f = l->bytes + l->data_end;
+        uint64_t off;
+        if (varint(&f, l->bytes + n, &off) != 0 || off < 4 || off >= l->data_end)
+            goto done;
+        l->first_term = (size_t)off;
+    }
+    rc = 0;
+done:
+    db_done(st);
+    return rc;
+}
+
+/* One segment's doclist of the term, read entry by entry over its leaves.
+ *
+ * The doclist begins right after the term: the first rowid whole, then per entry a varint
+ * of the position list's size times 2 (plus 1 for FTS5's delete flag), the position list,
+ * and the next rowid as a delta from the previous one. It ends where the next term of the
+ * page starts, or runs on over the following leaves: on each of those the first rowid is
+ * stored whole again, at the offset the header gives; an entry cut by the end of a leaf goes
+ * on at offset 4 of the next (FTS5 cuts only between varints, and may cut before the size).
+ * A leaf whose header gives no first rowid, when the doclist is between entries, begins with
+ * another term: the doclist is over. */
+struct seg_reader {
+    int64_t segid;        /* the segment */
+    int64_t pgno;         /* the leaf held */
+    int64_t last;         /* the segment's last leaf */
+    struct leaf leaf;     /* the leaf held */
+    size_t off;           /* the next byte to read */
+    size_t end;           /* where the doclist stops on this leaf (next term, or data end) */
+    int whole;            /* the next rowid is stored whole (the doclist's first) */
+    int done;             /* past the doclist's end */
+    int64_t rowid;        /* the current entry's rowid */
+    const unsigned char *pos; /* the current entry's position list */
+    size_t pos_len;       /* its bytes (0: the entry deletes the row) */
+    unsigned char *joined; /* a position list cut over leaves, joined */
+    size_t joined_cap;    /* bytes allocated */
+};
+
+/* Finds the term (key: the index byte, then the term; klen bytes) in the segment and places
+ * r at its doclist, or marks r done when the segment does not hold it. Returns 0 or -1. */
+static int seg_find(struct db *db, const struct db_fts_table *t, const struct segment *seg,
+                    const unsigned char *key, size_t klen, struct seg_reader *r) {
+    r->segid = seg->id;
+    r->last = seg->last;
+    r->done = 1;
+    int64_t start = seg->first;
+    sqlite3_stmt *st = db_prepare(db, t->idx_le);
+    if (st == NULL || sqlite3_bind_int64(st, 1, seg->id) != SQLITE_OK ||
+        sqlite3_bind_blob(st, 2, key, (int)klen, SQLITE_STATIC) != SQLITE_OK) {
+        db_done(st);
+        return -1;
+    }
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW && sqlite3_column_int64(st, 0) >> 1 > start)
+        start = sqlite3_column_int64(st, 0) >> 1;
+    db_done(st);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return -1;
+    if (start > seg->last)
+        return 0;
+    if (leaf_load(db, t, seg->id, start, &r->leaf) != 0)
+        return -1;
+    r->pgno = start;
+    /* the terms that start on the leaf, in order */
+    struct term_walk w;
+    term_walk_start(&w, r->leaf.bytes, r->leaf.len, r->leaf.data_end);
+    int more;
+    while ((more = term_walk_next(&w)) == 1) {
+        int c = memcmp(w.term, key, w.len < klen ? w.len : klen);
+        if (c == 0)
+            c = w.len < klen ? -1 : w.len > klen;
+        if (c > 0)
+            return 0; /* past where the term would be */
+        if (c < 0)
+            continue;
+        /* found: its doclist runs to the next term of the leaf, or on past the leaf */
+        if (term_walk_next_start(&w, &r->end) != 0)
+            return -1;
+        r->off = w.after;
+        r->whole = 1;
+        r->done = 0;
+        return 0;
+    }
+    return more < 0 ? -1 : 0;
+}
+
+/* Loads the segment's next leaf to go on with an entry cut at the end of this one: its bytes
+ * from offset 4 on continue the entry. Returns 0 or -1. */
+static int seg_continue(struct db *db, const struct db_fts_table *t, struct seg_reader *r) {
+    if (r->end != r->leaf.data_end || r->pgno >= r->last)
+        return -1; /* a term follows on this leaf, or the segment ends: not a cut entry */
+    if (leaf_load(db, t, r->segid, r->pgno + 1, &r->leaf) != 0)
+        return -1;
+    r->pgno++;
+    r->off = 4;
+    r->end = r->leaf.first_term ? r->leaf.first_term : r->leaf.data_end;
+    return 0;
+}
+
+/* Where the bytes of the entry being read stop on the current leaf at the latest: at the
+ * leaf's first rowid when that lies ahead (the entry went on from the previous leaf), else
+ * where the doclist's part of the leaf ends. */
+static size_t seg_cut_end(const struct seg_reader *r) {
+    return r->leaf.first_rowid > r->off ? r->leaf.first_rowid : r->end;
+}
+
+/* Reads the segment's next entry. Returns 1, 0 at the doclist's end, or -1. */
+static int seg_next(struct db *db, const struct db_fts_table *t, struct seg_reader *r) {
+    if (r->done)
+        return 0;
+    /* most entries: a one-byte rowid delta and size, the list within the leaf */
+    if (!r->whole && r->off + 2 <= r->end && r->off != r->leaf.first_rowid) {
+        const unsigned char *p = r->leaf.bytes + r->off;
+        size_t limit = seg_cut_end(r), start = r->off + 2, need = p[1] >> 1;
+        if (p[0] != 0 && p[0] < 0x80 && p[1] < 0x80 && start <= limit && need <= limit - start &&
+            r->rowid <= INT64_MAX - p[0]) {
+            r->rowid += p[0];
+            r->pos = p + 2;
+            r->pos_len = need;
+            r->off = start + need;
+            return 1;
+        }
+    }
+    while (r->off >= r->end) { /* between entries, at the end of the leaf's part */
+        if (r->end < r->leaf.data_end || r->pgno >= r->last) {
+            r->done = 1; /* a term starts here, or the segment ends */
+            return 0;
+        }
+        if (leaf_load(db, t, r->segid, r->pgno + 1, &r->leaf) != 0)
+            return -1;
+        r->pgno++;
+        r->end = r->leaf.first_term ? r->leaf.first_term : r->leaf.data_end;
+        if (r->leaf.first_rowid == 0) {
+            r->done = 1; /* the leaf begins with another term */
+            return 0;
+        }
+        if (r->leaf.first_rowid >= r->end)
+            return -1;
+        r->off = r->leaf.first_rowid;
+    }
+    const unsigned char *page = r->leaf.bytes;
+    const unsigned char *p = page + r->off;
+    uint64_t v;
+    if (varint(&p, page + r->end, &v) != 0)
+        return -1;
+    int whole = r->whole || r->off == r->leaf.first_rowid;
+    if (whole) {
+        r->rowid = (int64_t)v;
+    } else {
+        /* FTS5 takes deltas as unsigned 64-bit differences (from -5 to 2^63 - 1 is more
+         * than INT64_MAX); rowids only ever grow along a doclist */
+        int64_t next = (int64_t)((uint64_t)r->rowid + v);
+        if (v == 0 || next <= r->rowid)
+            return -1;
+        r->rowid = next;
+    }
+    r->whole = 0;
+    r->off = (size_t)(p - page);
+    /* the size of the position list, maybe on the next leaf */
+    if (r->off >= r->end && seg_continue(db, t, r) != 0)
+        return -1;
+    page = r->leaf.bytes;
+    p = page + r->off;
+    if (varint(&p, page + seg_cut_end(r), &v) != 0 || (v >> 1) > FTS_MAX_POSLIST)
+        return -1;
+    r->off = (size_t)(p - page);
+    size_t need = (size_t)(v >> 1);
+    size_t here = seg_cut_end(r) - r->off;
+    if (need <= here) {
+        r->pos = page + r->off;
+        r->pos_len = need;
+        r->off += need;
+        return 1;
+    }
+    /* cut over leaves: joined into one buffer */
+    if (need > r->joined_cap) {
+        unsigned char *grown = realloc(r->joined, need);
+        if (grown == NULL)
+            return -1;
+        r->joined = grown;
+        r->joined_cap = need;
+    }
+    size_t got = 0;
+    for (;;) {
+        here = seg_cut_end(r) - r->off;
+        size_t take = need - got < here ? need - got : here;
+        memcpy(r->joined + got, r->leaf.bytes + r->off, take);
+        got += take;
+        r->off += take;
+        if (got == need)
+            break;
+        if (r->off != r->leaf.data_end || seg_continue(db, t, r) != 0)
+            return -1; /* a rowid or a term cuts the list short */
+    }
+    r->pos = r->joined;
+    r->pos_len = need;
+    return 1;
+}
+
+struct db_fts_postings {
+    struct db *db;
+    const struct db_fts_table *table;
+    struct seg_reader *segs; /* the segments holding the term, newest first */
+    int count;               /* entries of segs */
+    int started;             /* the first row was asked for */
+    int64_t rowid;           /* the current row */
+    const struct seg_reader *current; /* the entry that speaks for it */
+    int alone;               /* no other segment holds the current row */
+    int64_t others;          /* the least rowid the other segments are at (INT64_MAX: none) */
+    struct db_fts_hit *hits; /* its occurrences, once decoded */
+    size_t hits_cap;         /* entries allocated */
+};
+
+/* Sorts segments newest first, as FTS5 ranks them when two hold the same row: lower levels
+ * first, and within a level the later ones (a level lists its segments oldest first). */
+static int newest_first(const void *a, const void *b) {
+    const struct segment *x = *(const struct segment *const *)a;
+    const struct segment *y = *(const struct segment *const *)b;
+    if (x->level != y->level)
+        return x->level < y->level ? -1 : 1;
+    return x > y ? -1 : x < y; /* the array lists a level oldest first */
+}
+
+void db_fts_postings_close(struct db_fts_postings *p) {
+    if (p == NULL)
+        return;
+    for (int i = 0; i < p->count; i++) {
+        free(p->segs[i].leaf.bytes);
+        free(p->segs[i].joined);
+    }
+    free(p->segs);
+    free(p->hits);
+    free(p);
+}
+
+int db_fts_postings_open(struct db *db, const struct db_fts_table *table, const char *term,
+                         size_t len, struct db_fts_postings **out) {
+    assert(db != NULL && table != NULL && term != NULL && out != NULL);
+    *out = NULL;
+    if (len == 0 || len + 1 > FTS_MAX_TERM)
+        return -1;
+    unsigned char key[FTS_MAX_TERM];
+    key[0] = FTS_MAIN_INDEX;
+    memcpy(key + 1, term, len);
+    struct segment *segs;
+    int nsegs = read_structure(db, table, &segs);
+    if (nsegs < 0)
+        return -1;
+    struct db_fts_postings *p = calloc(1, sizeof *p);
+    struct segment **order = malloc((nsegs ? (size_t)nsegs : 1) * sizeof *order);
+    if (p != NULL)
+        p->segs = calloc(nsegs ? (size_t)nsegs : 1, sizeof *p->segs);
+    if (p == NULL || order == NULL || p->segs == NULL) {
+        free(order);
+        free(segs);
+        db_fts_postings_close(p);
+        return -1;
+    }
+    p->db = db;
+    p->table = table;
+    for (int i = 0; i < nsegs; i++)
+        order[i] = &segs[i];
+    qsort(order, (size_t)nsegs, sizeof *order, newest_first);
+    int rc = 0;
+    for (int i = 0; i < nsegs && rc == 0; i++) {
+        struct seg_reader *r = &p->segs[p->count];
+        rc = seg_find(db, table, order[i], key, len + 1, r);
+        if (rc == 0 && !r->done) {
+            p->count++;
+            rc = seg_next(db, table, r) < 0 ? -1 : 0; /* each segment at its first entry */
+        }
+    }
+    if (rc == 0)
+        for (int i = 0; i < nsegs; i++) /* a slot not kept may hold a leaf: free it too */
+            if (i >= p->count) {
+                free(p->segs[i].leaf.bytes);
+                free(p->segs[i].joined);
+                p->segs[i] = (struct seg_reader){0};
+            }
+    free(order);
+    free(segs);
+    if (rc != 0) {
+        for (int i = p->count; i < nsegs; i++) {
+            free(p->segs[i].leaf.bytes);
+            free(p->segs[i].joined);
+        }
+        db_fts_postings_close(p);
+        return -1;
+    }
+    *out = p;
+    return 0;
+}
+
+int db_fts_postings_next(struct db_fts_postings *p) {
+    assert(p != NULL);
+    for (;;) {
+        if (p->started && p->alone && p->current != NULL) {
+            /* one segment ahead of the others (segments mostly hold runs of rows apart): it
+             * moves on alone while it stays below them */
+            struct seg_reader *r = (struct seg_reader *)p->current;
+            if (seg_next(p->db, p->table, r) < 0)
+                return -1;
+            if (!r->done && r->rowid < p->others) {
+                p->rowid = r->rowid;
+                if (r->pos_len > 0)
+                    return 1;
+                continue; /* a deletion: the row is not listed */
+            }
+        } else if (p->started) {
+            /* the segments at the row just given (or skipped) move on */
+            for (int i = 0; i < p->count; i++) {
+                struct seg_reader *r = &p->segs[i];
+                if (!r->done && r->rowid == p->rowid && seg_next(p->db, p->table, r) < 0)
+                    return -1;
+            }
+        }
+        p->started = 1;
+        /* the least rowid; of the segments at it, the newest (the first: segs is newest
+         * first) speaks; and the least rowid of the rest */
+        const struct seg_reader *best = NULL;
+        int64_t others = INT64_MAX;
+        int alone = 1;
+        for (int i = 0; i < p->count; i++) {
+            const struct seg_reader *r = &p->segs[i];
+            if (r->done)
+                continue;
+            if (best == NULL || r->rowid < best->rowid) {
+                if (best != NULL)
+                    others = best->rowid;
+                best = r;
+                alone = 1;
+            } else {
+                if (r->rowid == best->rowid)
+                    alone = 0;
+                if (r->rowid < others)
+                    others = r->rowid;
+            }
+        }
+        p->current = best;
+        if (best == NULL)
+            return 0;
+        p->rowid = best->rowid;
+        p->alone = alone;
+        p->others = others;
+        if (best->pos_len > 0)
+            return 1;
+        /* a deletion: the row is not listed */
+    }
+}
+
+int db_fts_postings_columns(struct db_fts_postings *p, int columns, int *count, int *reach) {
+    assert(p != NULL && p->current != NULL && count != NULL && reach != NULL);
+    assert(columns > 0 && columns <= DB_FTS_MAX_COLUMNS);
+    for (int c = 0; c < DB_FTS_MAX_COLUMNS; c++) /* a fixed count: stores, not a call */
+        count[c] = reach[c] = 0;
+    const unsigned char *a = p->current->pos, *end = a + p->current->pos_len;
+    int total = 0, column = 0;
+    uint64_t offset = 0;
+    while (a < end) {
+        uint64_t v;
+        if (*a < 0x80) /* most varints of a position list are one byte */
+            v = *a++;
+        else if (varint(&a, end, &v) != 0)
+            return -1;
+        if (v == 1) { /* a new column, then its first offset */
+            uint64_t c;
+            if (varint(&a, end, &c) != 0 || c >= (uint64_t)columns || varint(&a, end, &v) != 0)
+                return -1;
+            column = (int)c;
+            offset = 0;
+        }
+        if (v < 2 || v - 2 > INT32_MAX - offset || total == INT32_MAX)
+            return -1;
+        offset += v - 2;
+        count[column]++;
+        reach[column] = (int)offset + 1;
+        total++;
+    }
+    return total > 0 ? total : -1;
+}
+
+int64_t db_fts_postings_rowid(const struct db_fts_postings *p) {
+    assert(p != NULL && p->current != NULL);
+    return p->rowid;
+}
+
+int db_fts_postings_hits(struct db_fts_postings *p, const struct db_fts_hit **hits) {
+    assert(p != NULL && p->current != NULL && hits != NULL);
+    const unsigned char *a = p->current->pos, *end = a + p->current->pos_len;
+    size_t n = 0;
+    uint64_t column = 0, offset = 0;
+    while (a < end) {
+        uint64_t v;
+        if (varint(&a, end, &v) != 0)
+            return -1;
+        if (v == 1) { /* a new column, then its first offset */
+            if (varint(&a, end, &column) != 0 || column > INT32_MAX ||
+                varint(&a, end, &v) != 0)
+                return -1;
+            offset = 0;
+        }
+        if (v < 2 || v - 2 > INT32_MAX - offset)
+            return -1;
+        offset += v - 2;
+        if (n == p->hits_cap) {
+            size_t cap = p->hits_cap ? p->hits_cap * 2 : 16;
+            struct db_fts_hit *grown = realloc(p->hits, cap * sizeof *grown);
+            if (grown == NULL)
+                return -1;
+            p->hits = grown;
+            p->hits_cap = cap;
+        }
+        p->hits[n++] = (struct db_fts_hit){(int)column, (int)offset};
+    }
+    if (n == 0 || n > INT32_MAX)
+        return -1;
+    *hits = p->hits;
+    return (int)n;
+}
+
+/* The sum of a docsize record's first `columns` sizes, or -1 when it holds fewer. */
+static int64_t record_tokens(const unsigned char *p, int bytes, int columns) {
+    const unsigned char *end = p + (bytes > 0 ? bytes : 0);
+    int64_t sum = 0;
+    for (int c = 0; c < columns; c++) {
+        uint64_t v;
+        if (p == NULL || varint(&p, end, &v) != 0 || v > INT32_MAX)
+            return -1;
+        sum += (int64_t)v;
+    }
+    return sum;
+}
+
+int64_t db_fts_row_tokens(struct db *db, const struct db_fts_table *table, int64_t rowid,
+                          int columns) {
+    sqlite3_stmt *st = db_prepare(db, table->docsize);
+    int64_t tokens = -1;
+    if (st != NULL && sqlite3_bind_int64(st, 1, rowid) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        tokens = record_tokens(sqlite3_column_blob(st, 0), sqlite3_column_bytes(st, 0), columns);
+    db_done(st);
+    return tokens;
+}
+
+int db_fts_read_lengths(struct db *db, const struct db_fts_table *table, int columns,
+                        size_t max_span, struct db_fts_lengths *out) {
+    assert(db != NULL && table != NULL && out != NULL);
+    *out = (struct db_fts_lengths){0};
+    sqlite3_stmt *st = db_prepare(db, table->span);
+    if (st == NULL || sqlite3_step(st) != SQLITE_ROW) {
+        db_done(st);
+        return -1;
+    }
+    int empty = sqlite3_column_type(st, 0) == SQLITE_NULL;
+    int64_t first = sqlite3_column_int64(st, 0), last = sqlite3_column_int64(st, 1);
+    db_done(st);
+    if (empty)
+        return 0; /* no row: nothing to keep */
+    if (last < first || (uint64_t)last - (uint64_t)first >= max_span)
+        return 1;
+    size_t count = (size_t)((uint64_t)last - (uint64_t)first) + 1;
+    uint16_t *tokens = malloc(count * sizeof *tokens);
+    if (tokens == NULL)
+        return -1;
+    for (size_t i = 0; i < count; i++)
+        tokens[i] = DB_FTS_NO_LENGTH;
+    st = db_prepare(db, table->sizes);
+    int step = SQLITE_ERROR;
+    while (st != NULL && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0);
+        int64_t n = record_tokens(sqlite3_column_blob(st, 1), sqlite3_column_bytes(st, 1), columns);
+        if (id < first || id > last || n < 0)
+            break; /* a row appeared since the span was read, or a damaged record */
+        tokens[id - first] = n < DB_FTS_NO_LENGTH ? (uint16_t)n : DB_FTS_NO_LENGTH;
+    }
+    db_done(st);
+    if (step != SQLITE_DONE) {
+        free(tokens);
+        return -1;
+    }
+    *out = (struct db_fts_lengths){first, count, tokens};
+    return 0;
 }
