@@ -1,7 +1,8 @@
 /* db_search.c: the SQL of /v1/search. The file is divided into: the SQL of each type; the
  * best candidates (a heap); the rank function; the per-connection search state (term
- * statistics, the snippets' tokenizer); each type's expression; the ranked, counted scan; and
- * the page's references and snippets.
+ * statistics, row lengths, the snippets' tokenizer); each type's expression; the ranked,
+ * counted scan, through FTS5 or directly over the postings; the page's references and
+ * snippets; and the query's expression built from q.
  *
  * Ranking. Each type's FTS5 table is read by one statement that takes its first
  * DB_SEARCH_MAX_CANDIDATES matches in index (rowid) order and scores them with bm25; the
@@ -15,6 +16,18 @@
  * names weigh more than running text, which is what a reader expects of a type-ahead box.
  * One statement per type rather than one UNION ALL: each table gets an expression of its own
  * (see type-ahead) and the tables are read in the order that spares the most (see pruning).
+ *
+ * Direct scan. Once a connection knows a type's statistics (below) and the query is plain
+ * words — every phrase one ASCII word, the last one replaced by its exact terms (type-ahead)
+ * — the same candidates are read without a MATCH statement: scan_direct walks each term's
+ * postings (db_fts.c reads them from the index's leaves) in rowid order, intersects the
+ * phrases, and scores each row with plenary_rank's arithmetic and pruning, the rows'
+ * lengths taken from an array read once per revision (bm25's norms, 2 bytes a row). FTS5
+ * spent ~2,000 instructions per candidate on its cursor, the auxiliary call and the
+ * statement's steps; the walk spends ~150. It gives the same candidates, scores to the bit,
+ * order and counts (tests/unit/test_search.c compares both ways on a generated record, before
+ * and after writes); anything the reader does not recognise sends the type, or the whole
+ * ranking, back through FTS5.
  *
  * The score is plenary_rank(), an FTS5 auxiliary function that computes exactly what
  * bm25() computes, with the same column weights, but takes each phrase's document frequency
@@ -47,8 +60,8 @@
  * more, the matches past the candidates are counted by a second statement that resumes after
  * the last candidate's rowid, until the cap.
  *
- * Snippets and references are read afterwards for the page only, by one query per type that
- * reads each hit's reference and indexed text. A hit's snippet is what FTS5's
+ * Snippets and references are read afterwards for the page only, by one lookup per hit that
+ * reads its reference and indexed text. A hit's snippet is what FTS5's
  * snippet(table, -1, ..., 12) would give for it, computed in C by db_snippet.c from that text
  * and the query's expression, with the connection's own unicode61 tokenizer. FTS5's snippet()
  * needs a cursor of a MATCH positioned on the row, and a MATCH restricted to a few rowids sets
@@ -67,7 +80,9 @@
 #include "db_snippet.h"
 
 #include <assert.h>
+#include <ctype.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +101,7 @@ _Static_assert(RECORD_ASSEMBLY == 0 && RECORD_TOPIC == 1 && RECORD_ORGANIZATION 
 /* Most indexed columns of one FTS table. */
 #define SEARCH_MAX_COLUMNS 4
 _Static_assert(SEARCH_MAX_COLUMNS <= DB_SNIPPET_MAX_COLUMNS, "a row's columns make a snippet");
+_Static_assert(SEARCH_MAX_COLUMNS <= DB_FTS_MAX_COLUMNS, "a row's columns are summed up");
 /* Slots of a connection's term statistics (a power of 2); they are dropped at half full. */
 #define SEARCH_TERMS_SLOTS 1024
 
@@ -99,8 +115,8 @@ _Static_assert(SEARCH_MAX_COLUMNS <= DB_SNIPPET_MAX_COLUMNS, "a row's columns ma
 /* ?1 an expression, ?2 a rowid, ?3 the most rows counted: the rows past ?2 that match. */
 #define COUNT_PAST(tbl)                                                                            \
     "SELECT count(*) FROM (SELECT 1 FROM " tbl " WHERE " tbl " MATCH ?1 AND rowid > ?2 LIMIT ?3)"
-/* ?1 the page's ids of the type, as a JSON array. */
-#define IN_PAGE(col) " WHERE " col " IN (SELECT value FROM json_each(?1))"
+/* ?1 the id of one of the page's hits. */
+#define IN_PAGE(col) " WHERE " col " = ?1"
 
 /* Everything the search knows of one type. */
 struct search_type {
@@ -419,6 +435,11 @@ struct search_conn {
     struct db_snippet *snippet;                  /* the tables' tokenizer, for snippets */
     int64_t revision;                            /* the revision the terms were read at */
     int64_t rows[RECORD_TYPE_COUNT];             /* rows of each type's table; -1 unknown */
+    double avgdl[RECORD_TYPE_COUNT];             /* their mean tokens per row, as bm25 has it */
+    /* each table's row lengths in memory (scan_direct), read once per revision */
+    struct db_fts_lengths lengths[RECORD_TYPE_COUNT];
+    int64_t lengths_revision[RECORD_TYPE_COUNT]; /* the revision they were read at; -1 none */
+    int lengths_kept[RECORD_TYPE_COUNT];         /* 1 read, 0 not kept (too many rowids) */
     struct term_entry terms[SEARCH_TERMS_SLOTS]; /* open addressing by key */
     size_t term_count;                           /* slots in use */
 };
@@ -430,13 +451,17 @@ static void terms_clear(struct search_conn *c) {
         c->terms[i] = (struct term_entry){0};
     }
     c->term_count = 0;
-    for (int t = 0; t < RECORD_TYPE_COUNT; t++)
+    for (int t = 0; t < RECORD_TYPE_COUNT; t++) {
         c->rows[t] = -1;
+        c->avgdl[t] = 0.0;
+    }
 }
 
 static void conn_free(struct search_conn *c) {
     if (c == NULL)
         return;
+    for (int t = 0; t < RECORD_TYPE_COUNT; t++)
+        free(c->lengths[t].tokens);
     db_snippet_free(c->snippet);
     terms_clear(c);
     free(c);
@@ -469,6 +494,8 @@ static struct search_conn *conn_of(struct db *db, struct db_error *err) {
         return NULL;
     }
     c->revision = -1;
+    for (int t = 0; t < RECORD_TYPE_COUNT; t++)
+        c->lengths_revision[t] = -1;
     fts5_api *api = fts5_api_of(handle);
     if (api == NULL || (c->snippet = db_snippet_new(api)) == NULL) {
         db_error_set(err, -1, "search: cannot make the snippets' tokenizer");
@@ -599,6 +626,7 @@ static int expand(struct db *db, int type, const struct db_search_query *q, stru
 struct plan {
     char *expr;                                      /* the type's expression (malloc'd) */
     int skip;                                        /* no row of the type can match */
+    int grouped;                                     /* the last phrase is its exact terms */
     struct rank_ctx rank;                            /* for plenary_rank */
     struct term_entry *entry[DB_SEARCH_MAX_PHRASES]; /* the statistics of each phrase */
 };
@@ -644,6 +672,7 @@ static int plan_type(struct db *db, struct search_conn *c, int type,
     assert(w > 0 && (size_t)w < n);
     (void)w;
     p->rank.group = last->members;
+    p->grouped = 1;
     return 0;
 oom:
     db_error_set(err, -1, "search: out of memory");
@@ -701,6 +730,243 @@ static int64_t scan_type(struct db *db, int type, struct plan *p, struct best *o
     return rows;
 }
 
+/* ---- The direct scan ------------------------------------------------------------------------ */
+
+/* scan_direct's answers besides a count of rows: the type cannot be scanned directly (FTS5
+ * scans it, nothing was offered yet), or a direct scan failed after it offered candidates
+ * (the ranking starts over through FTS5). */
+#define SEARCH_NOT_DIRECT (-3)
+#define SEARCH_DIRECT_FAILED (-2)
+
+static int direct_enabled = 1;
+static atomic_uint_fast64_t direct_scans;
+
+void db_search_set_direct(int on) { direct_enabled = on != 0; }
+
+uint64_t db_search_direct_scans(void) { return (uint64_t)atomic_load(&direct_scans); }
+
+/* Phrase i of the query when it is one plain word ("word": ASCII letters and digits, which
+ * the tokenizer only lowercases into one token): its token into out. Returns its length, or 0
+ * for anything else. */
+static size_t plain_word(const struct db_search_query *q, size_t i, char *out, size_t cap) {
+    const char *p = q->match + q->start[i];
+    size_t n = q->len[i];
+    if (n < 3 || n - 2 > cap || p[0] != '"' || p[n - 1] != '"')
+        return 0;
+    for (size_t k = 1; k + 1 < n; k++) {
+        unsigned char ch = (unsigned char)p[k];
+        if (!is_alnum_ascii(ch))
+            return 0;
+        out[k - 1] = (char)(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
+    }
+    return n - 2;
+}
+
+/* One term's postings in a direct scan, and the query's word it stands for. */
+struct direct_cursor {
+    struct db_fts_postings *postings;
+    int logical;   /* the query's phrase (the last one's exact terms all stand for it) */
+    int live;      /* at a row (not past the last) */
+    int64_t rowid; /* that row */
+};
+
+/* Moves the cursor to its next row. Returns 0 or -1. */
+static int cursor_step(struct direct_cursor *k) {
+    int rc = db_fts_postings_next(k->postings);
+    k->live = rc == 1;
+    if (k->live)
+        k->rowid = db_fts_postings_rowid(k->postings);
+    return rc < 0 ? -1 : 0;
+}
+
+/* The most rowids (from the least to the greatest) whose lengths a table keeps in memory per
+ * connection, at 2 bytes each: 8 MB. A table of a wider span has each candidate's length
+ * looked up instead (~3,000 instructions a row through the statement). */
+#define SEARCH_LENGTHS_MAX_SPAN ((size_t)1 << 22)
+
+/* The type's row lengths at the connection's revision, read if they were not (a pass over
+ * the table's docsize rows: ~0.1 s for a million, once per revision and connection); NULL
+ * when they are not kept, or cannot be read (each length is then looked up). */
+static const struct db_fts_lengths *lengths_of(struct db *db, struct search_conn *c, int type) {
+    if (c->lengths_revision[type] != c->revision || c->revision < 0) {
+        free(c->lengths[type].tokens);
+        c->lengths[type] = (struct db_fts_lengths){0};
+        c->lengths_revision[type] = -1;
+        int rc = db_fts_read_lengths(db, &types[type].fts, types[type].columns,
+                                     SEARCH_LENGTHS_MAX_SPAN, &c->lengths[type]);
+        if (rc < 0)
+            return NULL; /* tried again at the next search */
+        c->lengths_kept[type] = rc == 0;
+        c->lengths_revision[type] = c->revision;
+    }
+    return c->lengths_kept[type] ? &c->lengths[type] : NULL;
+}
+
+/* Scores the row the cursors at `row` stand on as plenary_rank would (the same pruning, the
+ * same arithmetic in the same order, so the same doubles) and offers it to out. plenary_rank
+ * adds a column's weight once per occurrence, phrase by phrase in column order: so does this.
+ * The row's length comes from the table's lengths in memory when they are kept, else from
+ * its docsize record. Returns 0 or -1 (a position list or the row's length unreadable). */
+static int direct_score(struct db *db, int type, struct rank_ctx *r, struct direct_cursor *cur,
+                        int ncur, int64_t row, const struct db_fts_lengths *lengths,
+                        struct best *out) {
+    const double k1 = BM25_K1, b = BM25_B;
+    if (rank_hopeless(out, r->ceiling, type, row))
+        return 0;
+    double freq[DB_SEARCH_MAX_PHRASES];
+    for (int i = 0; i < r->phrases; i++)
+        freq[i] = 0.0;
+    int reach[DB_FTS_MAX_COLUMNS] = {0}, shortest = 0;
+    for (int k = 0; k < ncur; k++) {
+        if (!cur[k].live || cur[k].rowid != row)
+            continue;
+        int count[DB_FTS_MAX_COLUMNS], last[DB_FTS_MAX_COLUMNS];
+        if (db_fts_postings_columns(cur[k].postings, r->columns, count, last) < 0)
+            return -1;
+        double f = freq[cur[k].logical];
+        for (int c = 0; c < r->columns; c++) {
+            for (int i = 0; i < count[c]; i++)
+                f += r->weights[c];
+            if (last[c] > reach[c])
+                reach[c] = last[c];
+        }
+        freq[cur[k].logical] = f;
+    }
+    if (best_full(out)) {
+        for (int c = 0; c < r->columns; c++)
+            shortest += reach[c];
+        double d = (double)shortest, bound = 0.0;
+        for (int i = 0; i < r->phrases; i++)
+            bound +=
+                r->idf[i] * ((freq[i] * (k1 + 1.0)) / (freq[i] + k1 * (1 - b + b * d / r->avgdl)));
+        if (rank_hopeless(out, bound, type, row))
+            return 0;
+    }
+    int64_t tokens = -1;
+    if (lengths != NULL && row >= lengths->first &&
+        (uint64_t)row - (uint64_t)lengths->first < lengths->count)
+        tokens = lengths->tokens[row - lengths->first];
+    if (tokens < 0 || tokens == DB_FTS_NO_LENGTH)
+        tokens = db_fts_row_tokens(db, &types[type].fts, row, types[type].columns);
+    if (tokens < 0 || tokens > INT32_MAX)
+        return -1;
+    double d = (double)(int)tokens, score = 0.0;
+    for (int i = 0; i < r->phrases; i++)
+        score += r->idf[i] * ((freq[i] * (k1 + 1.0)) / (freq[i] + k1 * (1 - b + b * d / r->avgdl)));
+    best_add(out, (struct candidate){.score = -1.0 * score, .id = row, .type = type});
+    return 0;
+}
+
+/* The same scan as scan_type — the type's first DB_SEARCH_MAX_CANDIDATES matches in rowid
+ * order, each scored by plenary_rank's rules and offered to out — done by walking the
+ * postings of the query's terms (db_fts.h) instead of a MATCH statement: FTS5 spends ~2,000
+ * instructions per row on its cursor, its auxiliary-function calls and the statement's
+ * steps, where the walk spends a few dozen, and reads a row's length only for the rows
+ * that may make the page. It applies when every phrase but the last is one plain word, the
+ * last was replaced by its exact terms (plan_type), and the term statistics already hold the
+ * table's size, mean length and each phrase's frequency (a first search reads them through
+ * FTS5). Returns the rows read (*last the last one's rowid), SEARCH_NOT_DIRECT, or
+ * SEARCH_DIRECT_FAILED. */
+static int64_t scan_direct(struct db *db, struct search_conn *c, int type,
+                           const struct db_search_query *q, struct plan *p, struct best *out,
+                           int64_t *last) {
+    struct rank_ctx *r = &p->rank;
+    int phrases = (int)q->phrases;
+    struct term_entry *group = p->entry[phrases - 1];
+    if (!p->grouped || group->expansion == NULL || c->rows[type] <= 0 || !(c->avgdl[type] > 0))
+        return SEARCH_NOT_DIRECT;
+    for (int i = 0; i < phrases; i++)
+        if (r->df[i] < 0)
+            return SEARCH_NOT_DIRECT;
+    struct direct_cursor cur[DB_SEARCH_MAX_PHRASES - 1 + SEARCH_EXPAND_MAX];
+    int ncur = 0;
+    int64_t rc = SEARCH_NOT_DIRECT;
+    char word[256];
+    for (int i = 0; i + 1 < phrases; i++) {
+        size_t n = plain_word(q, (size_t)i, word, sizeof word);
+        if (n == 0 || db_fts_postings_open(db, &types[type].fts, word, n,
+                                           &cur[ncur].postings) != 0)
+            goto close;
+        cur[ncur++].logical = i;
+    }
+    /* the last phrase's terms, as plan_type wrote them: "t1" OR "t2" ... */
+    for (const char *t = strchr(group->expansion, '"'); t != NULL; t = strchr(t, '"')) {
+        const char *end = strchr(t + 1, '"');
+        if (end == NULL || ncur == (int)(sizeof cur / sizeof cur[0]))
+            goto close;
+        if (db_fts_postings_open(db, &types[type].fts, t + 1, (size_t)(end - t - 1),
+                                 &cur[ncur].postings) != 0)
+            goto close;
+        cur[ncur++].logical = phrases - 1;
+        t = end + 1;
+    }
+    for (int k = 0; k < ncur; k++)
+        if (cursor_step(&cur[k]) != 0)
+            goto close;
+    /* what rank_prepare would find */
+    r->type = type;
+    r->best = out;
+    r->rows = c->rows[type];
+    r->avgdl = c->avgdl[type];
+    for (int i = 0; i < phrases; i++)
+        r->idf[i] = rank_idf(r->rows, r->df[i]);
+    r->ceiling = rank_ceiling(r->idf, phrases);
+    r->ready = 1;
+    const struct db_fts_lengths *lengths = lengths_of(db, c, type);
+    rc = SEARCH_DIRECT_FAILED; /* from here candidates are offered */
+    int64_t rows = 0;
+    if (ncur == 1) { /* one term: each of its rows matches */
+        for (; cur[0].live && rows < DB_SEARCH_MAX_CANDIDATES; rows++) {
+            *last = cur[0].rowid;
+            if (direct_score(db, type, r, cur, 1, *last, lengths, out) != 0 ||
+                cursor_step(&cur[0]) != 0)
+                goto close;
+        }
+    }
+    while (ncur > 1 && rows < DB_SEARCH_MAX_CANDIDATES) {
+        /* each phrase's next row (the least of its terms'); a row matches when all agree */
+        int64_t at[DB_SEARCH_MAX_PHRASES], target = INT64_MIN;
+        for (int i = 0; i < phrases; i++)
+            at[i] = INT64_MAX;
+        int missing = phrases;
+        for (int k = 0; k < ncur; k++) {
+            if (!cur[k].live)
+                continue;
+            int64_t id = cur[k].rowid;
+            int l = cur[k].logical;
+            if (at[l] == INT64_MAX)
+                missing--;
+            if (id < at[l])
+                at[l] = id;
+        }
+        if (missing > 0)
+            break; /* a phrase has no row left */
+        int agree = 1;
+        for (int i = 0; i < phrases; i++) {
+            if (at[i] > target)
+                target = at[i];
+            agree = agree && at[i] == at[0];
+        }
+        if (agree) {
+            rows++;
+            *last = target;
+            if (direct_score(db, type, r, cur, ncur, target, lengths, out) != 0)
+                goto close;
+        }
+        /* every term behind the target moves on: past it when it matched */
+        for (int k = 0; k < ncur; k++)
+            while (cur[k].live && (cur[k].rowid < target || (agree && cur[k].rowid == target)))
+                if (cursor_step(&cur[k]) != 0)
+                    goto close;
+    }
+    rc = rows;
+    atomic_fetch_add(&direct_scans, 1);
+close:
+    for (int k = 0; k < ncur; k++)
+        db_fts_postings_close(cur[k].postings);
+    return rc;
+}
+
 /* Counts the type's matches of expr past rowid `past`, at most `most`. Returns the count or
  * -1 with err filled. */
 static int64_t count_past(struct db *db, int type, const char *expr, int64_t past, int64_t most,
@@ -730,58 +996,37 @@ static char *column_dup(sqlite3_stmt *st, int col, int *oom) {
     return copy;
 }
 
-/* The hit of (type, id) among the page's, not yet filled; NULL when none. */
-static struct db_search_hit *page_hit(struct db_search_hit *hits, size_t count, int type,
-                                      int64_t id) {
-    for (size_t i = 0; i < count; i++)
-        if (hits[i].type == (enum record_type)type && hits[i].id == id)
-            return &hits[i];
-    return NULL;
-}
-
 /* Fills the references and snippets of the page's hits of one type from the record: the
  * snippets from the text the references' query reads, for the expression c->snippet was
- * given. Returns 0 or -1. */
+ * given. One lookup by id per hit: for the twenty rows of a page that is half the cost of one
+ * statement over a JSON list of their ids (json_each and the temporary index that `IN`
+ * builds over it). Returns 0 or -1. */
 static int fill_type(struct db *db, struct search_conn *c, int type, struct db_search_hit *hits,
                      size_t count, struct db_error *err) {
-    /* the page's ids of this type as a JSON array: at most 500 ids of 20 digits */
-    size_t cap = count * 22 + 3;
-    char *ids = malloc(cap);
-    if (ids == NULL) {
-        db_error_set(err, -1, "search: out of memory");
-        return -1;
-    }
-    size_t used = 0;
-    ids[used++] = '[';
-    for (size_t i = 0; i < count; i++) {
-        if (hits[i].type != (enum record_type)type)
-            continue;
-        int n =
-            snprintf(ids + used, cap - used, "%s%lld", used > 1 ? "," : "", (long long)hits[i].id);
-        if (n < 0 || (size_t)n >= cap - used) {
-            free(ids);
-            db_error_set(err, -1, "search: id list overflow");
-            return -1;
-        }
-        used += (size_t)n;
-    }
-    ids[used++] = ']';
-    ids[used] = '\0';
-
-    int rc = -1, oom = 0, step;
     sqlite3_stmt *st = db_prepare(db, types[type].refs);
     if (st == NULL) {
         db_fail(db, err, "search refs: prepare");
-        goto done;
+        return -1;
     }
-    if (sqlite3_bind_text(st, 1, ids, (int)used, SQLITE_STATIC) != SQLITE_OK) {
-        db_fail(db, err, "search refs: bind");
-        goto done;
-    }
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        struct db_search_hit *h = page_hit(hits, count, type, sqlite3_column_int64(st, 0));
-        if (h == NULL || h->name != NULL)
+    int oom = 0;
+    for (size_t i = 0; i < count && !oom; i++) {
+        struct db_search_hit *h = &hits[i];
+        if (h->type != (enum record_type)type)
             continue;
+        sqlite3_reset(st);
+        if (sqlite3_bind_int64(st, 1, h->id) != SQLITE_OK) {
+            db_fail(db, err, "search refs: bind");
+            db_done(st);
+            return -1;
+        }
+        int step = sqlite3_step(st);
+        if (step == SQLITE_DONE)
+            continue; /* not in the record: indexed but gone (cannot happen in a snapshot) */
+        if (step != SQLITE_ROW) {
+            db_fail(db, err, "search refs");
+            db_done(st);
+            return -1;
+        }
         h->slug = column_dup(st, 1, &oom);
         h->name = column_dup(st, 2, &oom);
         h->kind = column_dup(st, 3, &oom);
@@ -795,19 +1040,65 @@ static int fill_type(struct db *db, struct search_conn *c, int type, struct db_s
         if (db_snippet_make(c->snippet, text, bytes, types[type].columns, &h->snippet) != 0)
             oom = 1;
     }
-    if (step != SQLITE_DONE) {
-        db_fail(db, err, "search refs");
-        goto done;
-    }
+    db_done(st);
     if (oom) {
         db_error_set(err, -1, "search: out of memory");
-        goto done;
+        return -1;
     }
-    rc = 0;
-done:
-    db_done(st);
-    free(ids);
-    return rc;
+    return 0;
+}
+
+/* ---- The query ------------------------------------------------------------------------------- */
+
+static int query_space(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+int db_search_build_query(const char *q, char *out, size_t size, struct db_search_query *query) {
+    size_t o = 0;
+    int terms = 0;
+    const char *p = q;
+    out[0] = '\0';
+    query->match = out;
+    query->phrases = 0;
+    while (*p) {
+        while (query_space(*p))
+            p++;
+        if (!*p)
+            break;
+        const char *start = p;
+        while (*p && !query_space(*p))
+            p++;
+        int has_token = 0;
+        for (const char *c = start; c < p; c++)
+            if (isalnum((unsigned char)*c) || (unsigned char)*c >= 0x80)
+                has_token = 1;
+        if (!has_token)
+            continue;
+        if (++terms > DB_SEARCH_MAX_PHRASES)
+            return -1;
+        if (o + 2 * (size_t)(p - start) + 5 >= size)
+            return -1;
+        if (o > 0)
+            out[o++] = ' ';
+        query->start[terms - 1] = o;
+        out[o++] = '"';
+        for (const char *c = start; c < p; c++) {
+            if (*c == '"')
+                out[o++] = '"';
+            out[o++] = *c;
+        }
+        out[o++] = '"';
+        out[o] = '\0';
+        size_t chars = 0; /* code points: a one-letter prefix matches nearly everything */
+        for (const char *c = start; c < p; c++)
+            chars += ((unsigned char)*c & 0xC0) != 0x80;
+        if (!*p && chars >= 2) /* q ends in this term: type-ahead */
+            out[o++] = '*', out[o] = '\0';
+        query->len[terms - 1] = o - query->start[terms - 1];
+        query->phrases = (size_t)terms;
+    }
+    return terms;
 }
 
 void db_search_hits_free(struct db_search_hit *hits, size_t count) {
@@ -821,35 +1112,14 @@ void db_search_hits_free(struct db_search_hit *hits, size_t count) {
     }
 }
 
-int db_search_run(struct db *db, const struct db_search_query *query, size_t limit, int64_t offset,
-                  struct db_search_hit *hits, size_t *count, int64_t *total, struct db_error *err) {
-    assert(db != NULL && query != NULL && query->match != NULL && hits != NULL);
-    assert(count != NULL && total != NULL && offset >= 0);
+/* Plans and scans every type the query asks for: the best candidates up to the end of the
+ * page into found, the count of hits (up to the cap + 1) into *total. Types are scanned
+ * directly (scan_direct) when `direct` and they can be. Returns 0, -1 with err filled, or
+ * SEARCH_DIRECT_FAILED when a direct scan met what it cannot read (found is then partial). */
+static int rank_types(struct db *db, struct search_conn *c, const struct db_search_query *query,
+                      int expand_last, int direct, struct best *found, int64_t *total,
+                      struct db_error *err) {
     const int64_t cap = DB_SEARCH_COUNT_CAP;
-    assert(query->phrases >= 1 && query->phrases <= DB_SEARCH_MAX_PHRASES);
-    *count = 0;
-    *total = 0;
-    struct search_conn *c = conn_of(db, err);
-    if (c == NULL)
-        return -1;
-    /* the term statistics hold for one revision of the record */
-    int64_t revision = db_revision(db);
-    if (revision < 0 || revision != c->revision || c->term_count >= SEARCH_TERMS_SLOTS / 2) {
-        terms_clear(c);
-        c->revision = revision;
-    }
-    int expand_last = expandable(query);
-    /* the best candidates up to the end of the page (there are at most 8 * the bound) */
-    struct best found = {0};
-    int64_t reach = offset > INT64_MAX - (int64_t)limit ? INT64_MAX : offset + (int64_t)limit;
-    found.keep = reach < RECORD_TYPE_COUNT * DB_SEARCH_MAX_CANDIDATES
-                     ? (size_t)reach
-                     : RECORD_TYPE_COUNT * DB_SEARCH_MAX_CANDIDATES;
-    found.at = malloc((found.keep ? found.keep : 1) * sizeof *found.at);
-    if (found.at == NULL) {
-        db_error_set(err, -1, "search: out of memory");
-        return -1;
-    }
     /* plan every type first: a type whose best possible score cannot reach the page is not
      * scored at all, and types that may score high are scanned first to fill the page */
     struct plan plans[RECORD_TYPE_COUNT];
@@ -896,10 +1166,19 @@ int db_search_run(struct db *db, const struct db_search_query *query, size_t lim
         int t = order[k];
         struct plan *p = &plans[t];
         /* a type none of whose rows can reach the page is not scanned for candidates */
-        int score = !rank_hopeless(&found, ceiling[t], t, 0);
+        int score = !rank_hopeless(found, ceiling[t], t, 0);
         int64_t rows = 0, last_id = INT64_MIN;
-        if (score && (rows = scan_type(db, t, p, &found, &last_id, err)) < 0)
-            goto done;
+        if (score) {
+            rows = direct ? scan_direct(db, c, t, query, p, found, &last_id) : SEARCH_NOT_DIRECT;
+            if (rows == SEARCH_NOT_DIRECT)
+                rows = scan_type(db, t, p, found, &last_id, err);
+            if (rows == SEARCH_DIRECT_FAILED) {
+                rc = SEARCH_DIRECT_FAILED;
+                goto done;
+            }
+            if (rows < 0)
+                goto done;
+        }
         /* one word: its frequency is the count; more: the matches past the candidates are
          * counted on, until the cap */
         if (query->phrases > 1 && rows == (score ? DB_SEARCH_MAX_CANDIDATES : 0) &&
@@ -913,13 +1192,59 @@ int db_search_run(struct db *db, const struct db_search_query *query, size_t lim
         for (size_t i = 0; i < query->phrases && keep; i++)
             if (p->entry[i]->df < 0)
                 p->entry[i]->df = p->rank.df[i];
-        if (keep)
+        if (keep) {
             c->rows[t] = p->rank.rows;
+            c->avgdl[t] = p->rank.avgdl;
+        }
         if (query->phrases == 1 && (keep || !score))
             rows = p->rank.df[0]; /* known: counted by the scan, or before (not scanned) */
         counted = counted + rows > cap ? cap + 1 : counted + rows;
     }
     *total = counted;
+    rc = 0;
+done:
+    for (int t = 0; t < RECORD_TYPE_COUNT; t++)
+        free(plans[t].expr);
+    return rc;
+}
+
+int db_search_run(struct db *db, const struct db_search_query *query, size_t limit, int64_t offset,
+                  struct db_search_hit *hits, size_t *count, int64_t *total, struct db_error *err) {
+    assert(db != NULL && query != NULL && query->match != NULL && hits != NULL);
+    assert(count != NULL && total != NULL && offset >= 0);
+    assert(query->phrases >= 1 && query->phrases <= DB_SEARCH_MAX_PHRASES);
+    *count = 0;
+    *total = 0;
+    struct search_conn *c = conn_of(db, err);
+    if (c == NULL)
+        return -1;
+    /* the term statistics hold for one revision of the record */
+    int64_t revision = db_revision(db);
+    if (revision < 0 || revision != c->revision || c->term_count >= SEARCH_TERMS_SLOTS / 2) {
+        terms_clear(c);
+        c->revision = revision;
+    }
+    int expand_last = expandable(query);
+    /* the best candidates up to the end of the page (there are at most 8 * the bound) */
+    struct best found = {0};
+    int64_t reach = offset > INT64_MAX - (int64_t)limit ? INT64_MAX : offset + (int64_t)limit;
+    found.keep = reach < RECORD_TYPE_COUNT * DB_SEARCH_MAX_CANDIDATES
+                     ? (size_t)reach
+                     : RECORD_TYPE_COUNT * DB_SEARCH_MAX_CANDIDATES;
+    found.at = malloc((found.keep ? found.keep : 1) * sizeof *found.at);
+    if (found.at == NULL) {
+        db_error_set(err, -1, "search: out of memory");
+        return -1;
+    }
+    /* a direct scan that meets what it cannot read starts the ranking over through FTS5 */
+    int rc = -1;
+    int ranked = rank_types(db, c, query, expand_last, direct_enabled, &found, total, err);
+    if (ranked == SEARCH_DIRECT_FAILED) {
+        found.count = 0;
+        ranked = rank_types(db, c, query, expand_last, 0, &found, total, err);
+    }
+    if (ranked != 0)
+        goto done;
 
     qsort(found.at, found.count, sizeof *found.at, candidate_cmp); /* the page's, at most */
     size_t n = 0;
@@ -946,8 +1271,6 @@ int db_search_run(struct db *db, const struct db_search_query *query, size_t lim
     }
     rc = 0;
 done:
-    for (int t = 0; t < RECORD_TYPE_COUNT; t++)
-        free(plans[t].expr);
     free(found.at);
     return rc;
 }

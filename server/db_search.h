@@ -53,6 +53,15 @@ struct db_search_query {
     unsigned type_mask;                  /* the types searched: bit 1u << enum record_type */
 };
 
+/* Builds the FTS5 expression of q into out (size: at least 2 * strlen(q) + 4 * terms + 8) and
+ * describes it in *query (match, phrases, where each phrase lies; not type_mask): each
+ * whitespace-separated term becomes a quoted phrase with its quotes doubled; a term without a
+ * letter, digit or non-ASCII character holds no token and is dropped; the last term is a
+ * prefix query unless q ends in whitespace (the word is finished) or the term is one
+ * character long. Returns the number of terms, or -1 when there are more than
+ * DB_SEARCH_MAX_PHRASES or out is too small. */
+int db_search_build_query(const char *q, char *out, size_t size, struct db_search_query *query);
+
 /* Runs a search: counts its hits into *total, stopping past DB_SEARCH_COUNT_CAP (the exact
  * count when it is at most the cap, the cap + 1 when there are more), and reads hits
  * offset .. offset+limit-1, ranked by bm25 (best first; ties by type then id, so the order is
@@ -63,6 +72,16 @@ struct db_search_query {
  * included: res_search.c quotes every term so that it cannot occur). */
 int db_search_run(struct db *db, const struct db_search_query *query, size_t limit, int64_t offset,
                   struct db_search_hit *hits, size_t *count, int64_t *total, struct db_error *err);
+
+/* Whether db_search_run may rank a type's candidates by reading its postings directly
+ * (db_fts.h) rather than through an FTS5 MATCH statement: 1 (the default) or 0. Both give the
+ * same hits, scores, order and totals; tests set 0 to compare them. Not for a running server
+ * (it is read without a lock). */
+void db_search_set_direct(int on);
+
+/* How many type scans, since the process started, read the postings directly: tests use it to
+ * know that the direct path ran. */
+uint64_t db_search_direct_scans(void);
 
 /* Frees the strings of count hits (not the array). */
 void db_search_hits_free(struct db_search_hit *hits, size_t count);

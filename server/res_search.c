@@ -64,60 +64,6 @@ static int is_space(char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
-/* Builds the FTS5 expression of q into out (size: at least 3 * strlen(q) + 4 * terms + 1)
- * and describes it in *query (match, phrases, where each phrase lies): each
- * whitespace-separated term becomes a quoted phrase with its quotes doubled; a term without a
- * letter, digit or non-ASCII character holds no token and is dropped; the last term is a
- * prefix query unless q ends in whitespace (the word is finished) or the term is one
- * character long. Returns the number of terms, or -1 when there are more than
- * SEARCH_MAX_TERMS. */
-static int build_match(const char *q, char *out, size_t size, struct db_search_query *query) {
-    size_t o = 0;
-    int terms = 0;
-    const char *p = q;
-    out[0] = '\0';
-    query->match = out;
-    query->phrases = 0;
-    while (*p) {
-        while (is_space(*p))
-            p++;
-        if (!*p)
-            break;
-        const char *start = p;
-        while (*p && !is_space(*p))
-            p++;
-        int has_token = 0;
-        for (const char *c = start; c < p; c++)
-            if (isalnum((unsigned char)*c) || (unsigned char)*c >= 0x80)
-                has_token = 1;
-        if (!has_token)
-            continue;
-        if (++terms > SEARCH_MAX_TERMS)
-            return -1;
-        if (o + 2 * (size_t)(p - start) + 5 >= size)
-            return -1;
-        if (o > 0)
-            out[o++] = ' ';
-        query->start[terms - 1] = o;
-        out[o++] = '"';
-        for (const char *c = start; c < p; c++) {
-            if (*c == '"')
-                out[o++] = '"';
-            out[o++] = *c;
-        }
-        out[o++] = '"';
-        out[o] = '\0';
-        size_t chars = 0; /* code points: a one-letter prefix matches nearly everything */
-        for (const char *c = start; c < p; c++)
-            chars += ((unsigned char)*c & 0xC0) != 0x80;
-        if (!*p && chars >= 2) /* q ends in this term: type-ahead */
-            out[o++] = '*', out[o] = '\0';
-        query->len[terms - 1] = o - query->start[terms - 1];
-        query->phrases = (size_t)terms;
-    }
-    return terms;
-}
-
 /* The cursor's hash binds an offset to one match expression and type set. The key is a
  * constant: the hash is there to reject cursors of another query or typed by hand, not to
  * keep secrets (an offset reveals nothing). */
@@ -412,7 +358,7 @@ int res_search(struct request *req, struct response *res) {
         return problem_parameter(&res->problem, "q", "q must be UTF-8 text");
     char match[SEARCH_MAX_Q * 2 + SEARCH_MAX_TERMS * 4 + 8];
     struct db_search_query query;
-    int terms = build_match(q, match, sizeof match, &query);
+    int terms = db_search_build_query(q, match, sizeof match, &query);
     if (terms < 0)
         return problem_parameter(&res->problem, "q", "q may hold at most %d words",
                                  SEARCH_MAX_TERMS);
