@@ -101,9 +101,10 @@ SEED_DB="$BENCH_TMP/seed.db"
 "$PLENARY" init --db "$SEED_DB" --with-fixtures >"$LOGS/init-seed.log" 2>&1 ||
     { cat "$LOGS/init-seed.log" >&2; die "plenary init --with-fixtures failed"; }
 
-# The generated record depends on the scale, the schema, the version and the generator: a
-# small record's bytes stand for the generator's behaviour.
-key=$( (cat schema/*.sql 2>/dev/null; "$PLENARY" --version
+# The generated record depends on the scale, the schema, the version, the generator and the
+# import (which lays out the search indexes): a small record's bytes stand for the
+# generator's behaviour, the import's source for the import's.
+key=$( (cat schema/*.sql server/record_doc.c 2>/dev/null; "$PLENARY" --version
     "$PLENARY" generate --scale 50 --seed 1 2>/dev/null) | sha1sum | cut -c1-12)
 LARGE_DB="$DATA/record-$SCALE-$key.db"
 if [ -n "${BENCH_LARGE_DB:-}" ]; then

@@ -103,6 +103,24 @@ static const char *const fts_rebuild[RECORD_TYPE_COUNT] = {
     [RECORD_SIDE_EVENT] = "INSERT INTO side_events_fts (side_events_fts) VALUES ('rebuild')",
 };
 
+/* Merges a type's full-text index into one segment. FTS5 writes a new segment at every flush
+ * and at every write of a lower rowid than the one before, so a whole record imported leaves
+ * each index in a dozen segments or more (one per batch of updates); every search term is
+ * then looked up in each. After a bulk import the index is read far more than written:
+ * merged once, it is looked up once (a search of the 1M-intervention record read 24 leaves
+ * and index rows per term before, 3 after). Later small writes add segments that FTS5's
+ * automerge folds in as they accumulate. */
+static const char *const fts_optimize[RECORD_TYPE_COUNT] = {
+    [RECORD_ASSEMBLY] = "INSERT INTO assemblies_fts (assemblies_fts) VALUES ('optimize')",
+    [RECORD_TOPIC] = "INSERT INTO topics_fts (topics_fts) VALUES ('optimize')",
+    [RECORD_ORGANIZATION] = "INSERT INTO organizations_fts (organizations_fts) VALUES ('optimize')",
+    [RECORD_PERSON] = "INSERT INTO people_fts (people_fts) VALUES ('optimize')",
+    [RECORD_DOCUMENT] = "INSERT INTO documents_fts (documents_fts) VALUES ('optimize')",
+    [RECORD_SESSION] = "INSERT INTO sessions_fts (sessions_fts) VALUES ('optimize')",
+    [RECORD_INTERVENTION] = "INSERT INTO interventions_fts (interventions_fts) VALUES ('optimize')",
+    [RECORD_SIDE_EVENT] = "INSERT INTO side_events_fts (side_events_fts) VALUES ('optimize')",
+};
+
 struct import {
     struct reader r;                     /* the document */
     struct record_ctx ctx;               /* errors, maps, scratch */
@@ -113,6 +131,8 @@ struct import {
     FILE *progress;                      /* where progress lines go, or NULL */
     struct record_import_result *result; /* counts of the second pass */
     int64_t fts_paused;                  /* bits (1 << type) of paused full-text indexes */
+    int64_t bulk;                        /* bits (1 << type) of the types the document holds
+                                          * at least as many of as the database did */
 };
 
 /* Rewrites the progress line: "checking interventions: 120000" in the first pass (the total
@@ -273,15 +293,18 @@ static int scan_document(struct import *im) {
 static int pause_fts(struct import *im, struct db *db) {
     int64_t mask = 0;
     for (int t = 0; t < RECORD_TYPE_COUNT; t++) {
-        if (fts_rebuild[t] == NULL || im->count[t] == 0)
+        if (im->count[t] == 0)
             continue;
         int64_t held = record_count(db, (enum record_type)t);
         if (held < 0) {
             record_db_failed(&im->ctx, "counting resources");
             return -1;
         }
-        if ((uint64_t)held <= im->count[t])
-            mask |= (int64_t)1 << t;
+        if ((uint64_t)held <= im->count[t]) {
+            im->bulk |= (int64_t)1 << t;
+            if (fts_rebuild[t] != NULL)
+                mask |= (int64_t)1 << t;
+        }
     }
     im->fts_paused = mask;
     if (mask == 0)
@@ -293,6 +316,28 @@ static int pause_fts(struct import *im, struct db *db) {
     if (!ok) {
         record_db_failed(&im->ctx, "pausing full-text indexing");
         return -1;
+    }
+    return 0;
+}
+
+/* Merges the full-text index of each type imported in bulk into one segment (fts_optimize).
+ * Inside the import's transaction, after resume_fts. */
+static int optimize_fts(struct import *im, struct db *db) {
+    for (int t = 0; t < RECORD_TYPE_COUNT; t++) {
+        if (!(im->bulk & ((int64_t)1 << t)))
+            continue;
+        if (im->progress != NULL) {
+            fprintf(im->progress, "\rmerging the search index of %s\033[K",
+                    record_type_info((enum record_type)t)->member);
+            fflush(im->progress);
+        }
+        sqlite3_stmt *stmt = db_prepare(db, fts_optimize[t]);
+        int ok = stmt != NULL && sqlite3_step(stmt) == SQLITE_DONE;
+        db_done(stmt);
+        if (!ok) {
+            record_db_failed(&im->ctx, "merging a full-text index");
+            return -1;
+        }
     }
     return 0;
 }
@@ -372,6 +417,8 @@ int record_import(struct db *db, const char *buf, size_t len, FILE *progress,
         (void)record_finish(&im->ctx);
     if (im->ctx.errors == 0 && !im->ctx.failed)
         (void)resume_fts(im, db);
+    if (im->ctx.errors == 0 && !im->ctx.failed)
+        (void)optimize_fts(im, db);
     if (im->ctx.errors > 0 || im->ctx.failed)
         goto done;
     if (db_write_commit(db, err) != 0) {
