@@ -20,7 +20,7 @@ REQUESTS=${BENCH_PROFILE_REQUESTS:-100}
 WRK_TIME=${BENCH_PROFILE_WRK:-4s}
 BUILD=${BENCH_BUILD:-build-release}
 OUT=bench/out/profile
-WARMUP_REQUESTS=5
+WARMUP_REQUESTS=${BENCH_PROFILE_WARMUP:-30}
 if [ $# -gt 0 ]; then
     paths=("$@")
 else
