@@ -279,8 +279,21 @@ static void test_import_small(void **state) {
                                    "WHERE intervention_id = 3 AND position = 2"),
                      4);
 
-    /* searchable: the full-text indexes were rebuilt after the bulk write */
+    /* searchable: the full-text indexes were rebuilt after the bulk write, and each merged
+     * into one segment (every segment has an index row for its first leaf) */
     check_fts(f->db);
+    static const char *const segments[] = {
+        "SELECT count(DISTINCT segid) FROM assemblies_fts_idx",
+        "SELECT count(DISTINCT segid) FROM topics_fts_idx",
+        "SELECT count(DISTINCT segid) FROM organizations_fts_idx",
+        "SELECT count(DISTINCT segid) FROM people_fts_idx",
+        "SELECT count(DISTINCT segid) FROM documents_fts_idx",
+        "SELECT count(DISTINCT segid) FROM sessions_fts_idx",
+        "SELECT count(DISTINCT segid) FROM interventions_fts_idx",
+        "SELECT count(DISTINCT segid) FROM side_events_fts_idx",
+    };
+    for (size_t i = 0; i < sizeof segments / sizeof segments[0]; i++)
+        assert_int_equal(scalar(f->db, segments[i]), 1);
     assert_int_equal(scalar(f->db, "SELECT rowid FROM interventions_fts "
                                    "WHERE interventions_fts MATCH 'asset*'"),
                      2);
@@ -424,6 +437,9 @@ static void test_import_partial(void **state) {
                                    "WHERE intervention_id = 3"),
                      1);
     check_fts(f->db);
+    /* one resource is not a bulk import: its index keeps the segment the write added */
+    assert_int_equal(scalar(f->db, "SELECT count(DISTINCT segid) FROM interventions_fts_idx"),
+                     2);
     /* a reference the database cannot resolve either */
     static const char bad[] =
         "{\"format\": \"plenary-record/1\", \"assemblies\": [], \"topics\": [], "
