@@ -816,7 +816,7 @@ static int direct_score(struct db *db, int type, struct rank_ctx *r, struct dire
     double freq[DB_SEARCH_MAX_PHRASES];
     for (int i = 0; i < r->phrases; i++)
         freq[i] = 0.0;
-    int reach[DB_FTS_MAX_COLUMNS] = {0}, shortest = 0;
+    int reach[SEARCH_MAX_COLUMNS] = {0}, shortest = 0;
     for (int k = 0; k < ncur; k++) {
         if (!cur[k].live || cur[k].rowid != row)
             continue;

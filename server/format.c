@@ -52,19 +52,43 @@ int format_append(struct format_buf *buf, const char *s, size_t n) {
     return 0;
 }
 
+int format_append_int(struct format_buf *buf, int64_t v) {
+    char digits[24];
+    size_t i = sizeof digits;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v; /* INT64_MIN too */
+    do {
+        digits[--i] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    if (v < 0)
+        digits[--i] = '-';
+    return format_append(buf, digits + i, sizeof digits - i);
+}
+
 static int buf_str(struct format_buf *buf, const char *s) {
     return format_append(buf, s, strlen(s));
 }
 
+/* The bytes a JSON string must escape: control characters, the quote and the backslash. */
+static const unsigned char json_escaped[256] = {
+    [0x00] = 1, [0x01] = 1, [0x02] = 1, [0x03] = 1, [0x04] = 1, [0x05] = 1, [0x06] = 1,
+    [0x07] = 1, [0x08] = 1, [0x09] = 1, [0x0A] = 1, [0x0B] = 1, [0x0C] = 1, [0x0D] = 1,
+    [0x0E] = 1, [0x0F] = 1, [0x10] = 1, [0x11] = 1, [0x12] = 1, [0x13] = 1, [0x14] = 1,
+    [0x15] = 1, [0x16] = 1, [0x17] = 1, [0x18] = 1, [0x19] = 1, [0x1A] = 1, [0x1B] = 1,
+    [0x1C] = 1, [0x1D] = 1, [0x1E] = 1, [0x1F] = 1, ['"'] = 1,  ['\\'] = 1,
+};
+
 int format_append_json_string(struct format_buf *buf, const char *s) {
-    int rc = format_append(buf, "\"", 1);
-    for (const char *run = s; rc == 0; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch >= 0x20 && ch != '"' && ch != '\\')
+    size_t n = strlen(s);
+    /* room for the text unescaped and its quotes: most texts need no more */
+    if (n > SIZE_MAX / 2 || buf_reserve(buf, n + 2) != 0)
+        return -1;
+    buf->data[buf->len++] = '"';
+    const char *run = s, *end = s + n;
+    for (const char *p = s; p < end; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (!json_escaped[ch])
             continue;
-        rc = format_append(buf, run, (size_t)(s - run));
-        if (rc != 0 || ch == '\0')
-            break;
         char esc[8];
         const char *e = ch == '"'    ? "\\\""
                         : ch == '\\' ? "\\\\"
@@ -78,10 +102,11 @@ int format_append_json_string(struct format_buf *buf, const char *s) {
             snprintf(esc, sizeof esc, "\\u%04X", ch);
             e = esc;
         }
-        rc = format_append(buf, e, strlen(e));
-        run = s + 1;
+        if (format_append(buf, run, (size_t)(p - run)) != 0 || format_append(buf, e, strlen(e)) != 0)
+            return -1;
+        run = p + 1;
     }
-    return rc == 0 ? format_append(buf, "\"", 1) : -1;
+    return format_append(buf, run, (size_t)(end - run)) != 0 ? -1 : format_append(buf, "\"", 1);
 }
 
 static int buf_printf(struct format_buf *buf, const char *fmt, ...)

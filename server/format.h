@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* A growable byte buffer the streaming functions append to. Zero-initialize it
  * (`struct format_buf b = {0};`); free it with format_buf_free. `data` is always
@@ -27,6 +28,9 @@ char *format_buf_take(struct format_buf *buf, size_t *len);
 
 /* Appends n bytes of s. Returns 0, or -1 when out of memory. */
 int format_append(struct format_buf *buf, const char *s, size_t n);
+
+/* Appends v in decimal (as jansson and printf write it). Returns 0 or -1. */
+int format_append_int(struct format_buf *buf, int64_t v);
 
 /* Appends s (UTF-8, NUL-terminated) as a JSON string, escaped as jansson's compact dump
  * escapes it: `"` and `\` with a backslash, control characters as \b \f \n \r \t or

@@ -238,12 +238,10 @@ static int member_text(struct format_buf *b, const char *member, const char *tex
 /* Appends one hit as {"type", "ref": {id, slug?, name, kind?, honorific?}, "snippet"}, in
  * the bytes jansson's compact dump gave it. Returns 0 or -1. */
 static int hit_text(struct format_buf *b, const struct db_search_hit *h) {
-    char id[48];
-    snprintf(id, sizeof id, "\",\"ref\":{\"id\":%" PRId64, h->id);
     char *snippet = snippet_html(h->snippet ? h->snippet : "");
     int rc = snippet == NULL || format_append(b, "{\"type\":\"", 9) != 0 ||
              format_append(b, type_names[h->type], strlen(type_names[h->type])) != 0 ||
-             format_append(b, id, strlen(id)) != 0;
+             format_append(b, "\",\"ref\":{\"id\":", 14) != 0 || format_append_int(b, h->id) != 0;
     if (!rc && h->type != RECORD_INTERVENTION)
         rc = member_text(b, ",\"slug\":", h->slug);
     if (!rc)

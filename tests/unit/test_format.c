@@ -327,6 +327,23 @@ static void json_string_as_jansson_writes_it(void **state) {
     }
 }
 
+/* format_append_int writes what printf's %lld writes, the extremes included. */
+static void int_as_printf_writes_it(void **state) {
+    (void)state;
+    const int64_t values[] = {0, 1, -1, 9, 10, 42, -42, 1000000, INT64_MAX, INT64_MIN,
+                              INT64_MIN + 1, 9007199254740993LL};
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+        struct format_buf b = {0};
+        assert_int_equal(format_append(&b, "x", 1), 0);
+        assert_int_equal(format_append_int(&b, values[i]), 0);
+        char want[32];
+        snprintf(want, sizeof want, "x%lld", (long long)values[i]);
+        assert_string_equal(b.data, want);
+        assert_int_equal(b.len, strlen(want));
+        format_buf_free(&b);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(csv_empty_page_has_header),
@@ -340,6 +357,7 @@ int main(void) {
         cmocka_unit_test(ics_side_event_hosts),
         cmocka_unit_test(ics_empty_feed),
         cmocka_unit_test(json_string_as_jansson_writes_it),
+        cmocka_unit_test(int_as_printf_writes_it),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
