@@ -779,12 +779,13 @@ int db_fts_postings_next(struct db_fts_postings *p) {
     }
 }
 
-int db_fts_postings_columns(struct db_fts_postings *p, int columns, int *count, int *reach) {
-    assert(p != NULL && p->current != NULL && count != NULL && reach != NULL);
-    assert(columns > 0 && columns <= DB_FTS_MAX_COLUMNS);
+/* Sums up a position list per column (see db_fts_postings_columns). Returns the occurrences,
+ * or -1. */
+static inline int sum_columns(const unsigned char *a, size_t len, int columns, int *count,
+                              int *reach) {
     for (int c = 0; c < DB_FTS_MAX_COLUMNS; c++) /* a fixed count: stores, not a call */
         count[c] = reach[c] = 0;
-    const unsigned char *a = p->current->pos, *end = a + p->current->pos_len;
+    const unsigned char *end = a + len;
     int total = 0, column = 0;
     uint64_t offset = 0;
     while (a < end) {
@@ -808,6 +809,28 @@ int db_fts_postings_columns(struct db_fts_postings *p, int columns, int *count, 
         total++;
     }
     return total > 0 ? total : -1;
+}
+
+int db_fts_postings_columns(struct db_fts_postings *p, int columns, int *count, int *reach) {
+    assert(p != NULL && p->current != NULL && count != NULL && reach != NULL);
+    assert(columns > 0 && columns <= DB_FTS_MAX_COLUMNS);
+    return sum_columns(p->current->pos, p->current->pos_len, columns, count, reach);
+}
+
+int db_fts_postings_rows(struct db_fts_postings *p, int columns, struct db_fts_row *rows,
+                         int max) {
+    assert(p != NULL && rows != NULL && columns > 0 && columns <= DB_FTS_MAX_COLUMNS);
+    int n = 0;
+    while (n < max) {
+        int rc = db_fts_postings_next(p);
+        if (rc <= 0)
+            return rc < 0 ? -1 : n;
+        struct db_fts_row *row = &rows[n++];
+        row->rowid = p->rowid;
+        if (sum_columns(p->current->pos, p->current->pos_len, columns, row->count, row->reach) < 0)
+            return -1;
+    }
+    return n;
 }
 
 int64_t db_fts_postings_rowid(const struct db_fts_postings *p) {

@@ -91,6 +91,19 @@ int db_fts_postings_hits(struct db_fts_postings *p, const struct db_fts_hit **hi
  * ranking needs, without keeping each occurrence. */
 int db_fts_postings_columns(struct db_fts_postings *p, int columns, int *count, int *reach);
 
+/* One row of a term's postings with its occurrences summed up per column, as
+ * db_fts_postings_columns gives them. */
+struct db_fts_row {
+    int64_t rowid;
+    int count[DB_FTS_MAX_COLUMNS]; /* occurrences in each column */
+    int reach[DB_FTS_MAX_COLUMNS]; /* one past the offset of the last in each column, or 0 */
+};
+
+/* Reads the next rows, at most max, each summed up as db_fts_postings_columns would: a scan
+ * over many rows without a call per row. Returns how many (0 past the last row), or -1 as
+ * db_fts_postings_next and db_fts_postings_columns do. */
+int db_fts_postings_rows(struct db_fts_postings *p, int columns, struct db_fts_row *rows, int max);
+
 void db_fts_postings_close(struct db_fts_postings *p);
 
 /* The row's length in tokens over its first `columns` columns, what FTS5's xColumnSize(-1)

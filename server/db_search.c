@@ -732,6 +732,9 @@ static int64_t scan_type(struct db *db, int type, struct plan *p, struct best *o
 
 /* ---- The direct scan ------------------------------------------------------------------------ */
 
+/* Rows a one-term direct scan reads per call to the postings. */
+#define SEARCH_DIRECT_BATCH 64
+
 /* scan_direct's answers besides a count of rows: the type cannot be scanned directly (FTS5
  * scans it, nothing was offered yet), or a direct scan failed after it offered candidates
  * (the ranking starts over through FTS5). */
@@ -802,37 +805,18 @@ static const struct db_fts_lengths *lengths_of(struct db *db, struct search_conn
     return c->lengths_kept[type] ? &c->lengths[type] : NULL;
 }
 
-/* Scores the row the cursors at `row` stand on as plenary_rank would (the same pruning, the
- * same arithmetic in the same order, so the same doubles) and offers it to out. plenary_rank
- * adds a column's weight once per occurrence, phrase by phrase in column order: so does this.
- * The row's length comes from the table's lengths in memory when they are kept, else from
- * its docsize record. Returns 0 or -1 (a position list or the row's length unreadable). */
-static int direct_score(struct db *db, int type, struct rank_ctx *r, struct direct_cursor *cur,
-                        int ncur, int64_t row, const struct db_fts_lengths *lengths,
-                        struct best *out) {
+/* Scores a row as plenary_rank would, from the weighted frequency of each phrase (freq) and
+ * how far its occurrences reach in each column, and offers it to out: the same pruning, the
+ * same arithmetic in the same order, so the same doubles. The row's length comes from the
+ * table's lengths in memory when they are kept, else from its docsize record once the bound
+ * at the shortest length the positions allow says it may join the best. Returns 0 or -1
+ * (the row's length unreadable). */
+static int rank_offer(struct db *db, int type, const struct rank_ctx *r, const double *freq,
+                      const int *reach, int64_t row, const struct db_fts_lengths *lengths,
+                      struct best *out) {
     const double k1 = BM25_K1, b = BM25_B;
-    if (rank_hopeless(out, r->ceiling, type, row))
-        return 0;
-    double freq[DB_SEARCH_MAX_PHRASES];
-    for (int i = 0; i < r->phrases; i++)
-        freq[i] = 0.0;
-    int reach[SEARCH_MAX_COLUMNS] = {0}, shortest = 0;
-    for (int k = 0; k < ncur; k++) {
-        if (!cur[k].live || cur[k].rowid != row)
-            continue;
-        int count[DB_FTS_MAX_COLUMNS], last[DB_FTS_MAX_COLUMNS];
-        if (db_fts_postings_columns(cur[k].postings, r->columns, count, last) < 0)
-            return -1;
-        double f = freq[cur[k].logical];
-        for (int c = 0; c < r->columns; c++) {
-            for (int i = 0; i < count[c]; i++)
-                f += r->weights[c];
-            if (last[c] > reach[c])
-                reach[c] = last[c];
-        }
-        freq[cur[k].logical] = f;
-    }
     if (best_full(out)) {
+        int shortest = 0;
         for (int c = 0; c < r->columns; c++)
             shortest += reach[c];
         double d = (double)shortest, bound = 0.0;
@@ -855,6 +839,43 @@ static int direct_score(struct db *db, int type, struct rank_ctx *r, struct dire
         score += r->idf[i] * ((freq[i] * (k1 + 1.0)) / (freq[i] + k1 * (1 - b + b * d / r->avgdl)));
     best_add(out, (struct candidate){.score = -1.0 * score, .id = row, .type = type});
     return 0;
+}
+
+/* Adds one term's occurrences in a row to its phrase's weighted frequency and to the
+ * columns' reach. plenary_rank adds a column's weight once per occurrence, phrase by phrase
+ * in column order: so does this, so that the sums are the same doubles. */
+static void rank_sum(const struct rank_ctx *r, const int *count, const int *last, double *freq,
+                     int *reach) {
+    double f = *freq;
+    for (int c = 0; c < r->columns; c++) {
+        for (int i = 0; i < count[c]; i++)
+            f += r->weights[c];
+        if (last[c] > reach[c])
+            reach[c] = last[c];
+    }
+    *freq = f;
+}
+
+/* Scores the row the cursors at `row` stand on (rank_offer). Returns 0 or -1 (a position list
+ * or the row's length unreadable). */
+static int direct_score(struct db *db, int type, struct rank_ctx *r, struct direct_cursor *cur,
+                        int ncur, int64_t row, const struct db_fts_lengths *lengths,
+                        struct best *out) {
+    if (rank_hopeless(out, r->ceiling, type, row))
+        return 0;
+    double freq[DB_SEARCH_MAX_PHRASES];
+    for (int i = 0; i < r->phrases; i++)
+        freq[i] = 0.0;
+    int reach[SEARCH_MAX_COLUMNS] = {0};
+    for (int k = 0; k < ncur; k++) {
+        if (!cur[k].live || cur[k].rowid != row)
+            continue;
+        int count[DB_FTS_MAX_COLUMNS], last[DB_FTS_MAX_COLUMNS];
+        if (db_fts_postings_columns(cur[k].postings, r->columns, count, last) < 0)
+            return -1;
+        rank_sum(r, count, last, &freq[cur[k].logical], reach);
+    }
+    return rank_offer(db, type, r, freq, reach, row, lengths, out);
 }
 
 /* The same scan as scan_type — the type's first DB_SEARCH_MAX_CANDIDATES matches in rowid
@@ -915,13 +936,36 @@ static int64_t scan_direct(struct db *db, struct search_conn *c, int type,
     const struct db_fts_lengths *lengths = lengths_of(db, c, type);
     rc = SEARCH_DIRECT_FAILED; /* from here candidates are offered */
     int64_t rows = 0;
-    if (ncur == 1) { /* one term: each of its rows matches */
-        for (; cur[0].live && rows < DB_SEARCH_MAX_CANDIDATES; rows++) {
-            *last = cur[0].rowid;
-            if (direct_score(db, type, r, cur, 1, *last, lengths, out) != 0 ||
-                cursor_step(&cur[0]) != 0)
-                goto close;
+    if (ncur == 1) { /* one term: each of its rows matches; read them a batch at a time */
+        struct db_fts_row batch[SEARCH_DIRECT_BATCH];
+        int n = 0;
+        if (cur[0].live) { /* the row the cursor stands on */
+            batch[0].rowid = cur[0].rowid;
+            n = db_fts_postings_columns(cur[0].postings, r->columns, batch[0].count,
+                                        batch[0].reach) < 0
+                    ? -1
+                    : 1;
         }
+        while (n > 0) {
+            for (int i = 0; i < n; i++, rows++) {
+                const struct db_fts_row *row = &batch[i];
+                *last = row->rowid;
+                if (rank_hopeless(out, r->ceiling, type, row->rowid))
+                    continue;
+                double freq = 0.0;
+                int reach[SEARCH_MAX_COLUMNS] = {0};
+                rank_sum(r, row->count, row->reach, &freq, reach);
+                if (rank_offer(db, type, r, &freq, reach, row->rowid, lengths, out) != 0)
+                    goto close;
+            }
+            int64_t room = DB_SEARCH_MAX_CANDIDATES - rows;
+            n = room <= 0 ? 0
+                          : db_fts_postings_rows(cur[0].postings, r->columns, batch,
+                                                 room < SEARCH_DIRECT_BATCH ? (int)room
+                                                                            : SEARCH_DIRECT_BATCH);
+        }
+        if (n < 0)
+            goto close;
     }
     while (ncur > 1 && rows < DB_SEARCH_MAX_CANDIDATES) {
         /* each phrase's next row (the least of its terms'); a row matches when all agree */
