@@ -822,6 +822,35 @@ int db_fts_postings_rows(struct db_fts_postings *p, int columns, struct db_fts_r
     assert(p != NULL && rows != NULL && columns > 0 && columns <= DB_FTS_MAX_COLUMNS);
     int n = 0;
     while (n < max) {
+        /* a segment ahead of the others (the only one, after a merge): its entries with a
+         * one-byte delta and size within the leaf are read here, as seg_next's own fast
+         * path would, without two calls per row; anything else goes through
+         * db_fts_postings_next */
+        struct seg_reader *r = (struct seg_reader *)p->current;
+        if (p->started && p->alone && r != NULL && !r->done && !r->whole) {
+            const unsigned char *page = r->leaf.bytes;
+            size_t limit = seg_cut_end(r);
+            while (n < max && r->off + 2 <= limit && r->off != r->leaf.first_rowid) {
+                const unsigned char *e = page + r->off;
+                size_t start = r->off + 2, need = e[1] >> 1;
+                if (e[0] == 0 || e[0] >= 0x80 || e[1] >= 0x80 || need > limit - start ||
+                    r->rowid > INT64_MAX - e[0] || r->rowid + e[0] >= p->others)
+                    break;
+                r->rowid += e[0];
+                r->pos = e + 2;
+                r->pos_len = need;
+                r->off = start + need;
+                p->rowid = r->rowid;
+                if (need == 0)
+                    continue; /* a deletion: the row is not listed */
+                struct db_fts_row *row = &rows[n++];
+                row->rowid = r->rowid;
+                if (sum_columns(r->pos, need, columns, row->count, row->reach) < 0)
+                    return -1;
+            }
+            if (n == max)
+                break;
+        }
         int rc = db_fts_postings_next(p);
         if (rc <= 0)
             return rc < 0 ? -1 : n;

@@ -376,6 +376,49 @@ static void show_hits(char *buf, size_t size, const struct db_fts_hit *h, int nh
         snprintf(buf + o, size - o, "...");
 }
 
+/* Checks db_fts_postings_rows on one term against its n occurrences in o (sorted): the same
+ * rows, each summed up per column (how many, and one past the last offset), read in batches
+ * of every size from 1 to 9 in turn (a batch ends anywhere: mid-leaf, at a leaf's end, at a
+ * row another segment also holds). */
+static void check_rows(struct fixture *f, const struct occ *o, size_t n) {
+    const char *term = o[0].term;
+    struct db_fts_postings *p = NULL;
+    assert_int_equal(db_fts_postings_open(f->db, &T, term, strlen(term), &p), 0);
+    struct db_fts_row batch[9];
+    size_t k = 0;
+    for (int size = 1;; size = size % 9 + 1) {
+        int got = db_fts_postings_rows(p, COLUMNS, batch, size);
+        if (got < 0)
+            fail_msg("term '%s': db_fts_postings_rows returned %d", term, got);
+        if (got == 0)
+            break;
+        for (int i = 0; i < got; i++) {
+            if (k >= n)
+                fail_msg("term '%s': db_fts_postings_rows gives row %lld past fts5vocab's last",
+                         term, (long long)batch[i].rowid);
+            int count[COLUMNS] = {0}, reach[COLUMNS] = {0};
+            int64_t doc = o[k].doc;
+            for (; k < n && o[k].doc == doc; k++) {
+                count[o[k].column]++;
+                reach[o[k].column] = o[k].offset + 1;
+            }
+            if (batch[i].rowid != doc)
+                fail_msg("term '%s': db_fts_postings_rows gives row %lld, fts5vocab %lld", term,
+                         (long long)batch[i].rowid, (long long)doc);
+            for (int c = 0; c < COLUMNS; c++)
+                if (batch[i].count[c] != count[c] || batch[i].reach[c] != reach[c])
+                    fail_msg("term '%s', row %lld, column %d: %d occurrences reaching %d, "
+                             "fts5vocab %d reaching %d",
+                             term, (long long)doc, c, batch[i].count[c], batch[i].reach[c],
+                             count[c], reach[c]);
+        }
+    }
+    if (k != n)
+        fail_msg("term '%s': db_fts_postings_rows stops before fts5vocab's row %lld", term,
+                 (long long)o[k].doc);
+    db_fts_postings_close(p);
+}
+
 /* Checks the reader on one term against its n occurrences in o (sorted), then against a MATCH
  * of the term. */
 static void check_term(struct fixture *f, const struct occ *o, size_t n) {
@@ -428,6 +471,8 @@ static void check_term(struct fixture *f, const struct occ *o, size_t n) {
                  term, (long long)o[n - 1].doc, rc,
                  rc == 1 ? (long long)db_fts_postings_rowid(p) : 0LL);
     db_fts_postings_close(p);
+
+    check_rows(f, o, n);
 
     size_t nmatch = 0;
     int64_t *match = match_rows(f, term, &nmatch);
