@@ -114,9 +114,11 @@ static int read_structure(struct db *db, const struct db_fts_table *t, struct se
         }
         for (uint64_t i = 0; i < in_level; i++, got++) {
             uint64_t id, first, last;
+            /* a segment an incremental merge has used up but not yet dropped has no leaf
+             * (first and last 0): FTS5 skips it, and so does every walk here (first > last) */
             if (varint(&p, end, &id) != 0 || varint(&p, end, &first) != 0 ||
-                varint(&p, end, &last) != 0 || id == 0 || id > 65535 || first == 0 ||
-                last > INT32_MAX) {
+                varint(&p, end, &last) != 0 || id == 0 || id > 65535 ||
+                (first == 0 && last != 0) || last > INT32_MAX) {
                 free(s);
                 goto done;
             }
@@ -304,6 +306,8 @@ static int read_segment(struct db *db, const struct db_fts_table *t, const struc
                         const unsigned char *key, size_t klen, struct termset *set) {
     /* the leaf on which the last b-tree key <= key starts: terms >= key begin there at the
      * earliest (every earlier leaf holds only terms before that key) */
+    if (seg->first == 0)
+        return 0; /* used up by a merge in progress: no leaf */
     int64_t start = seg->first;
     sqlite3_stmt *st = db_prepare(db, t->idx_le);
     if (st == NULL || sqlite3_bind_int64(st, 1, seg->id) != SQLITE_OK ||
@@ -474,6 +478,8 @@ static int seg_find(struct db *db, const struct db_fts_table *t, const struct se
     r->segid = seg->id;
     r->last = seg->last;
     r->done = 1;
+    if (seg->first == 0)
+        return 0; /* used up by a merge in progress: no leaf */
     int64_t start = seg->first;
     sqlite3_stmt *st = db_prepare(db, t->idx_le);
     if (st == NULL || sqlite3_bind_int64(st, 1, seg->id) != SQLITE_OK ||
@@ -801,8 +807,8 @@ static inline int sum_columns(const unsigned char *a, size_t len, int columns, i
             column = (int)c;
             offset = 0;
         }
-        if (v < 2 || v - 2 > INT32_MAX - offset || total == INT32_MAX)
-            return -1;
+        if (v < 2 || v - 2 >= INT32_MAX - offset || total == INT32_MAX)
+            return -1; /* (reach, offset + 1, must fit an int too) */
         offset += v - 2;
         count[column]++;
         reach[column] = (int)offset + 1;

@@ -377,7 +377,7 @@ static void rank_function(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3
     }
     double freq[DB_SEARCH_MAX_PHRASES] = {0};
     int inst = 0, reach[SEARCH_MAX_COLUMNS] = {0}; /* per column: past the last match */
-    int shortest = 0;                              /* tokens the row has at the least */
+    int64_t shortest = 0;                          /* tokens the row has at the least */
     if (rc == SQLITE_OK)
         rc = api->xInstCount(fts, &inst);
     for (int i = 0; rc == SQLITE_OK && i < inst; i++) {
@@ -386,8 +386,8 @@ static void rank_function(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3
         if (rc == SQLITE_OK) {
             int logical = phrase < r->phrases - 1 ? phrase : r->phrases - 1;
             freq[logical] += column < r->columns ? r->weights[column] : 1.0;
-            if (column >= 0 && column < SEARCH_MAX_COLUMNS && offset + 1 > reach[column])
-                reach[column] = offset + 1;
+            if (column >= 0 && column < SEARCH_MAX_COLUMNS && offset >= reach[column])
+                reach[column] = offset < INT32_MAX ? offset + 1 : INT32_MAX;
         }
     }
     for (int c = 0; c < SEARCH_MAX_COLUMNS; c++)
@@ -732,6 +732,10 @@ static int64_t scan_type(struct db *db, int type, struct plan *p, struct best *o
 
 /* ---- The direct scan ------------------------------------------------------------------------ */
 
+/* The most postings a direct scan of several words may step through per row that can match
+ * (the rarest word's frequency), where FTS5 would skip; see scan_direct. */
+#define SEARCH_DIRECT_STEPS_PER_MATCH 20
+
 /* Rows a one-term direct scan reads per call to the postings. */
 #define SEARCH_DIRECT_BATCH 64
 
@@ -786,22 +790,30 @@ static int cursor_step(struct direct_cursor *k) {
  * connection, at 2 bytes each: 8 MB. A table of a wider span has each candidate's length
  * looked up instead (~3,000 instructions a row through the statement). */
 #define SEARCH_LENGTHS_MAX_SPAN ((size_t)1 << 22)
+/* Reading a table's lengths costs ~150 instructions a row, once per revision and connection;
+ * looking one up ~3,000, for each candidate the bound does not rule out. A table of up to
+ * this many rows is read at its first direct scan (a few milliseconds at most); a larger one
+ * only for a scan that may read SEARCH_LENGTHS_MIN_SCAN candidates or more, so that a rare
+ * word after every write does not pay a pass over a million rows. */
+#define SEARCH_LENGTHS_SMALL_TABLE 131072
+#define SEARCH_LENGTHS_MIN_SCAN 1024
 
-/* The type's row lengths at the connection's revision, read if they were not (a pass over
- * the table's docsize rows: ~0.1 s for a million, once per revision and connection); NULL
- * when they are not kept, or cannot be read (each length is then looked up). */
-static const struct db_fts_lengths *lengths_of(struct db *db, struct search_conn *c, int type) {
-    if (c->lengths_revision[type] != c->revision || c->revision < 0) {
-        free(c->lengths[type].tokens);
-        c->lengths[type] = (struct db_fts_lengths){0};
-        c->lengths_revision[type] = -1;
-        int rc = db_fts_read_lengths(db, &types[type].fts, types[type].columns,
-                                     SEARCH_LENGTHS_MAX_SPAN, &c->lengths[type]);
-        if (rc < 0)
-            return NULL; /* tried again at the next search */
-        c->lengths_kept[type] = rc == 0;
-        c->lengths_revision[type] = c->revision;
-    }
+/* The type's row lengths at the connection's revision, read if they were not and the scan
+ * may read `scan` candidates (see above); NULL when they are not kept, or could not be read
+ * at this revision (each length is then looked up). */
+static const struct db_fts_lengths *lengths_of(struct db *db, struct search_conn *c, int type,
+                                               int64_t scan) {
+    if (c->lengths_revision[type] == c->revision && c->revision >= 0)
+        return c->lengths_kept[type] ? &c->lengths[type] : NULL;
+    if (c->rows[type] > SEARCH_LENGTHS_SMALL_TABLE && scan < SEARCH_LENGTHS_MIN_SCAN)
+        return NULL; /* not worth a pass yet: asked again by the next scan */
+    free(c->lengths[type].tokens);
+    c->lengths[type] = (struct db_fts_lengths){0};
+    int rc = db_fts_read_lengths(db, &types[type].fts, types[type].columns,
+                                 SEARCH_LENGTHS_MAX_SPAN, &c->lengths[type]);
+    /* kept (0), too wide (1), or unreadable (-1: not tried again at this revision) */
+    c->lengths_kept[type] = rc == 0;
+    c->lengths_revision[type] = c->revision;
     return c->lengths_kept[type] ? &c->lengths[type] : NULL;
 }
 
@@ -816,7 +828,7 @@ static int rank_offer(struct db *db, int type, const struct rank_ctx *r, const d
                       struct best *out) {
     const double k1 = BM25_K1, b = BM25_B;
     if (best_full(out)) {
-        int shortest = 0;
+        int64_t shortest = 0;
         for (int c = 0; c < r->columns; c++)
             shortest += reach[c];
         double d = (double)shortest, bound = 0.0;
@@ -896,9 +908,19 @@ static int64_t scan_direct(struct db *db, struct search_conn *c, int type,
     struct term_entry *group = p->entry[phrases - 1];
     if (!p->grouped || group->expansion == NULL || c->rows[type] <= 0 || !(c->avgdl[type] > 0))
         return SEARCH_NOT_DIRECT;
-    for (int i = 0; i < phrases; i++)
+    int64_t steps = 0, least = INT64_MAX;
+    for (int i = 0; i < phrases; i++) {
         if (r->df[i] < 0)
             return SEARCH_NOT_DIRECT;
+        steps += r->df[i];
+        least = r->df[i] < least ? r->df[i] : least;
+    }
+    /* the walk steps through every posting of every word up to its last candidate, where
+     * FTS5's AND skips through a common word's postings by their doclist index: a rare word
+     * with a common one ("court zephyrine": 500,000 steps for 4 rows) goes through FTS5. The
+     * walk spends ~1/20 of FTS5's cost per candidate on a step. */
+    if (phrases > 1 && steps > SEARCH_DIRECT_STEPS_PER_MATCH * least)
+        return SEARCH_NOT_DIRECT;
     struct direct_cursor cur[DB_SEARCH_MAX_PHRASES - 1 + SEARCH_EXPAND_MAX];
     int ncur = 0;
     int64_t rc = SEARCH_NOT_DIRECT;
@@ -933,7 +955,11 @@ static int64_t scan_direct(struct db *db, struct search_conn *c, int type,
         r->idf[i] = rank_idf(r->rows, r->df[i]);
     r->ceiling = rank_ceiling(r->idf, phrases);
     r->ready = 1;
-    const struct db_fts_lengths *lengths = lengths_of(db, c, type);
+    int64_t scan = DB_SEARCH_MAX_CANDIDATES; /* the most rows it reads: an AND's rarest */
+    for (int i = 0; i < phrases; i++)
+        if (r->df[i] < scan)
+            scan = r->df[i];
+    const struct db_fts_lengths *lengths = lengths_of(db, c, type, scan);
     rc = SEARCH_DIRECT_FAILED; /* from here candidates are offered */
     int64_t rows = 0;
     if (ncur == 1) { /* one term: each of its rows matches; read them a batch at a time */
@@ -1029,15 +1055,32 @@ static int64_t count_past(struct db *db, int type, const char *expr, int64_t pas
 
 /* ---- The page's references and snippets ------------------------------------------------------ */
 
-/* A column's text copied (NULL for SQL NULL); *oom set when the copy fails. */
-static char *column_dup(sqlite3_stmt *st, int col, int *oom) {
-    const unsigned char *text = sqlite3_column_text(st, col);
-    if (text == NULL)
-        return NULL;
-    char *copy = strdup((const char *)text);
-    if (copy == NULL)
-        *oom = 1;
-    return copy;
+/* Copies the reference's text columns (1 .. 4 of the refs row: slug, name, kind, honorific)
+ * into one allocation, h->strings, and points the hit's fields into it (NULL for SQL NULL):
+ * one malloc and one free per hit instead of four of each. Returns 0 or -1. */
+static int hit_strings(sqlite3_stmt *st, struct db_search_hit *h) {
+    const char *text[4];
+    size_t len[4], total = 0;
+    for (int i = 0; i < 4; i++) {
+        text[i] = (const char *)sqlite3_column_text(st, 1 + i);
+        len[i] = text[i] != NULL ? (size_t)sqlite3_column_bytes(st, 1 + i) : 0;
+        total += text[i] != NULL ? len[i] + 1 : 0;
+    }
+    h->strings = malloc(total ? total : 1);
+    if (h->strings == NULL)
+        return -1;
+    const char **field[4] = {&h->slug, &h->name, &h->kind, &h->honorific};
+    size_t o = 0;
+    for (int i = 0; i < 4; i++) {
+        *field[i] = NULL;
+        if (text[i] == NULL)
+            continue;
+        memcpy(h->strings + o, text[i], len[i]);
+        h->strings[o + len[i]] = '\0';
+        *field[i] = h->strings + o;
+        o += len[i] + 1;
+    }
+    return 0;
 }
 
 /* Fills the references and snippets of the page's hits of one type from the record: the
@@ -1071,10 +1114,8 @@ static int fill_type(struct db *db, struct search_conn *c, int type, struct db_s
             db_done(st);
             return -1;
         }
-        h->slug = column_dup(st, 1, &oom);
-        h->name = column_dup(st, 2, &oom);
-        h->kind = column_dup(st, 3, &oom);
-        h->honorific = column_dup(st, 4, &oom);
+        if (hit_strings(st, h) != 0)
+            oom = 1;
         const char *text[SEARCH_MAX_COLUMNS];
         int bytes[SEARCH_MAX_COLUMNS];
         for (int col = 0; col < types[type].columns; col++) {
@@ -1147,12 +1188,10 @@ int db_search_build_query(const char *q, char *out, size_t size, struct db_searc
 
 void db_search_hits_free(struct db_search_hit *hits, size_t count) {
     for (size_t i = 0; i < count; i++) {
-        free(hits[i].slug);
-        free(hits[i].name);
-        free(hits[i].kind);
-        free(hits[i].honorific);
+        free(hits[i].strings);
         free(hits[i].snippet);
-        hits[i].slug = hits[i].name = hits[i].kind = hits[i].honorific = hits[i].snippet = NULL;
+        hits[i].strings = hits[i].snippet = NULL;
+        hits[i].slug = hits[i].name = hits[i].kind = hits[i].honorific = NULL;
     }
 }
 

@@ -27,16 +27,17 @@
 #define DB_SEARCH_COUNT_CAP 10000
 
 /* One hit: its type and id, then (filled by db_search_run) its compact reference's fields
- * and its snippet. Strings are malloc'd (NULL where the type has no such field) and freed by
- * db_search_hits_free. */
+ * and its snippet. The strings (NULL where the type has no such field) live in two allocations
+ * per hit, freed by db_search_hits_free. */
 struct db_search_hit {
     enum record_type type; /* the resource type */
     int64_t id;            /* its id */
-    char *slug;            /* slug, or NULL (interventions) */
-    char *name;            /* name, title, or an intervention's label */
-    char *kind;            /* kind (organizations, sessions, documents), or NULL */
-    char *honorific;       /* people's honorific, or NULL */
+    const char *slug;      /* slug, or NULL (interventions) */
+    const char *name;      /* name, title, or an intervention's label */
+    const char *kind;      /* kind (organizations, sessions, documents), or NULL */
+    const char *honorific; /* people's honorific, or NULL */
     char *snippet;         /* ~12 tokens with matches between DB_SEARCH_OPEN and _CLOSE */
+    char *strings;         /* one allocation holding slug, name, kind and honorific */
 };
 
 /* Most phrases in one query (res_search.c makes one per word of q). */

@@ -732,6 +732,35 @@ static void incremental_merges(void **state) {
     assert_true(trimmed > 0); /* some step did leave a merge in progress */
 }
 
+/* An incremental merge that has used up one of its inputs but not the other leaves the spent
+ * segment in the structure record with no leaf (first and last page 0) until the merge ends:
+ * the reader must skip it, not give up on the table (it did: found by review). A one-row
+ * segment merged with a 400-row one, two segments at a time, checked after every step. */
+static void merge_spends_a_segment(void **state) {
+    struct fixture *f = *state;
+    lcg_seed(8);
+    run(f, no_merges_sql);
+    run(f, "INSERT INTO t_fts (t_fts, rank) VALUES ('pgsz', 64)");
+    run(f, "INSERT INTO t_fts (t_fts, rank) VALUES ('usermerge', 2)");
+    run(f, "INSERT INTO t_fts (rowid, a) VALUES (1, 'aaaa')");
+    run(f, "BEGIN");
+    for (int i = 2; i < 400; i++) {
+        char sql[128];
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO t_fts (rowid, a) VALUES (%d, 'zzzz%d zzzy%d aaab')", i, i % 50,
+                 i % 37);
+        run(f, sql);
+    }
+    run(f, "COMMIT");
+    for (int step = 0; step < 40; step++) {
+        run(f, "INSERT INTO t_fts (t_fts, rank) VALUES ('merge', 2)");
+        check_index(f, NULL);
+        char *terms = NULL;
+        assert_int_equal(db_fts_prefix_terms(f->db, &T, "aaa", 3, 64, &terms), 2);
+        free(terms);
+    }
+}
+
 /* Rowids at the ends of the 64-bit range, negative ones, 0, and wide gaps, in segments of their
  * own, then some deleted, then one segment. */
 static void extreme_rowids(void **state) {
@@ -978,6 +1007,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(many_segments, setup, teardown),
         cmocka_unit_test_setup_teardown(deletes_and_updates, setup, teardown),
         cmocka_unit_test_setup_teardown(incremental_merges, setup, teardown),
+        cmocka_unit_test_setup_teardown(merge_spends_a_segment, setup, teardown),
         cmocka_unit_test_setup_teardown(extreme_rowids, setup, teardown),
         cmocka_unit_test_setup_teardown(damaged_pages, setup, teardown),
     };
