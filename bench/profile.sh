@@ -3,7 +3,8 @@
 # binary serving a record with the response cache off (--cache-size 0):
 #   - instructions per request, under valgrind's callgrind: repeatable to a few parts in a
 #     thousand, so a change of 2% shows, where timings on a noisy 2-core machine do not;
-#     counted from the 6th request on (the first ones prepare statements and fill caches);
+#     counted after BENCH_PROFILE_WARMUP (30) requests (the first ones of each worker prepare
+#     statements and fill caches);
 #   - CPU time per request: the server's utime + stime (/proc/PID/stat) around one wrk run
 #     (-t1 -c8), divided by the requests answered. It includes the kernel's share (sockets,
 #     locks, file checks), which callgrind does not count.
