@@ -823,6 +823,39 @@ int db_fts_postings_columns(struct db_fts_postings *p, int columns, int *count, 
     return sum_columns(p->current->pos, p->current->pos_len, columns, count, reach);
 }
 
+int db_fts_postings_seek(struct db_fts_postings *p, int64_t target) {
+    assert(p != NULL);
+    if (p->started && p->current == NULL)
+        return 0; /* past the last row */
+    if (p->started && p->rowid >= target && p->current->pos_len > 0)
+        return 1;
+    for (;;) {
+        /* a lone segment's plain entries are stepped over here (see db_fts_postings_rows) */
+        struct seg_reader *r = (struct seg_reader *)p->current;
+        if (p->started && p->alone && r != NULL && !r->done && !r->whole) {
+            const unsigned char *page = r->leaf.bytes;
+            size_t limit = seg_cut_end(r);
+            while (r->off + 2 <= limit && r->off != r->leaf.first_rowid) {
+                const unsigned char *e = page + r->off;
+                size_t start = r->off + 2, need = e[1] >> 1;
+                if (e[0] == 0 || e[0] >= 0x80 || e[1] >= 0x80 || need > limit - start ||
+                    r->rowid > INT64_MAX - e[0] || r->rowid + e[0] >= p->others)
+                    break;
+                r->rowid += e[0];
+                r->pos = e + 2;
+                r->pos_len = need;
+                r->off = start + need;
+                p->rowid = r->rowid;
+                if (need > 0 && r->rowid >= target)
+                    return 1;
+            }
+        }
+        int rc = db_fts_postings_next(p);
+        if (rc <= 0 || p->rowid >= target)
+            return rc;
+    }
+}
+
 int db_fts_postings_rows(struct db_fts_postings *p, int columns, struct db_fts_row *rows,
                          int max) {
     assert(p != NULL && rows != NULL && columns > 0 && columns <= DB_FTS_MAX_COLUMNS);

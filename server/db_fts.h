@@ -91,6 +91,11 @@ int db_fts_postings_hits(struct db_fts_postings *p, const struct db_fts_hit **hi
  * ranking needs, without keeping each occurrence. */
 int db_fts_postings_columns(struct db_fts_postings *p, int columns, int *count, int *reach);
 
+/* Moves to the first row at or past `target` (no move when the current row is already
+ * there): what a walk that intersects several terms asks of the ones behind. Rows skipped
+ * are not decoded. Returns 1 (a row), 0 past the last, or -1 as db_fts_postings_next. */
+int db_fts_postings_seek(struct db_fts_postings *p, int64_t target);
+
 /* One row of a term's postings with its occurrences summed up per column, as
  * db_fts_postings_columns gives them. */
 struct db_fts_row {

@@ -419,6 +419,50 @@ static void check_rows(struct fixture *f, const struct occ *o, size_t n) {
     db_fts_postings_close(p);
 }
 
+/* Checks db_fts_postings_seek on one term against its n occurrences in o (sorted): from the
+ * start, seeks alternately to a row the term has (it must land there), to one past it (it
+ * must land on the term's next row), and to a row one further on, skipping rows; past the
+ * last row it must give 0. */
+static void check_seek(struct fixture *f, const struct occ *o, size_t n) {
+    const char *term = o[0].term;
+    int64_t *docs = malloc(n * sizeof *docs);
+    assert_non_null(docs);
+    size_t nd = 0;
+    for (size_t k = 0; k < n; k++)
+        if (nd == 0 || docs[nd - 1] != o[k].doc)
+            docs[nd++] = o[k].doc;
+    struct db_fts_postings *p = NULL;
+    assert_int_equal(db_fts_postings_open(f->db, &T, term, strlen(term), &p), 0);
+    for (size_t i = 0, step = 0; i < nd; step++) {
+        int64_t target = docs[i];
+        if (step % 3 == 1 && target < INT64_MAX)
+            target++; /* one past a row of the term: lands on the next one */
+        else if (step % 3 == 2 && i + 2 < nd)
+            target = docs[i + 2]; /* skips a row */
+        size_t want = i;
+        while (want < nd && docs[want] < target)
+            want++;
+        int rc = db_fts_postings_seek(p, target);
+        if (want == nd) {
+            if (rc != 0)
+                fail_msg("term '%s': seek(%lld) past the last row gives %d", term,
+                         (long long)target, rc);
+            break;
+        }
+        if (rc != 1 || db_fts_postings_rowid(p) != docs[want])
+            fail_msg("term '%s': seek(%lld) gives %d at row %lld, fts5vocab's next row is %lld",
+                     term, (long long)target, rc, rc == 1 ? (long long)db_fts_postings_rowid(p) : 0LL,
+                     (long long)docs[want]);
+        i = want + (step % 3 == 0); /* a seek to the current row must not move it */
+        if (step % 3 == 0) {
+            assert_int_equal(db_fts_postings_seek(p, docs[want]), 1);
+            assert_true(db_fts_postings_rowid(p) == docs[want]);
+        }
+    }
+    db_fts_postings_close(p);
+    free(docs);
+}
+
 /* Checks the reader on one term against its n occurrences in o (sorted), then against a MATCH
  * of the term. */
 static void check_term(struct fixture *f, const struct occ *o, size_t n) {
@@ -473,6 +517,7 @@ static void check_term(struct fixture *f, const struct occ *o, size_t n) {
     db_fts_postings_close(p);
 
     check_rows(f, o, n);
+    check_seek(f, o, n);
 
     size_t nmatch = 0;
     int64_t *match = match_rows(f, term, &nmatch);
