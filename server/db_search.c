@@ -57,8 +57,9 @@
  *
  * Counting. meta.total counts the hits up to DB_SEARCH_COUNT_CAP + 1. With one word, the
  * count is the word's document frequency per table, known from the term statistics; with
- * more, the matches past the candidates are counted by a second statement that resumes after
- * the last candidate's rowid, until the cap.
+ * more, the matches past the candidates are counted on, until the cap: by the direct walk
+ * (count_direct) when the type can be walked, else by a second statement that resumes after
+ * the last candidate's rowid.
  *
  * Snippets and references are read afterwards for the page only, by one lookup per hit that
  * reads its reference and indexed text. A hit's snippet is what FTS5's
