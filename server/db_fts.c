@@ -301,14 +301,15 @@ done:
     return rc;
 }
 
-/* Adds the terms of one segment that begin with key. Returns 0, DB_FTS_TOO_MANY or -1. */
-static int read_segment(struct db *db, const struct db_fts_table *t, const struct segment *seg,
-                        const unsigned char *key, size_t klen, struct termset *set) {
-    /* the leaf on which the last b-tree key <= key starts: terms >= key begin there at the
-     * earliest (every earlier leaf holds only terms before that key) */
+/* The leaf of the segment on which terms >= key begin at the earliest: the one on which the
+ * last b-tree key <= key starts (every earlier leaf holds only terms before that key), not
+ * before the segment's first leaf. Returns 1 with *start, 0 when the segment has no such
+ * leaf (or none at all: a segment a merge in progress has used up), or -1. */
+static int start_leaf(struct db *db, const struct db_fts_table *t, const struct segment *seg,
+                      const unsigned char *key, size_t klen, int64_t *start) {
     if (seg->first == 0)
-        return 0; /* used up by a merge in progress: no leaf */
-    int64_t start = seg->first;
+        return 0;
+    *start = seg->first;
     sqlite3_stmt *st = db_prepare(db, t->idx_le);
     if (st == NULL || sqlite3_bind_int64(st, 1, seg->id) != SQLITE_OK ||
         sqlite3_bind_blob(st, 2, key, (int)klen, SQLITE_STATIC) != SQLITE_OK) {
@@ -316,19 +317,28 @@ static int read_segment(struct db *db, const struct db_fts_table *t, const struc
         return -1;
     }
     int step = sqlite3_step(st);
-    if (step == SQLITE_ROW && sqlite3_column_int64(st, 0) >> 1 > start)
-        start = sqlite3_column_int64(st, 0) >> 1;
+    if (step == SQLITE_ROW && sqlite3_column_int64(st, 0) >> 1 > *start)
+        *start = sqlite3_column_int64(st, 0) >> 1;
     db_done(st);
     if (step != SQLITE_ROW && step != SQLITE_DONE)
         return -1;
-    if (start > seg->last)
-        return 0;
+    return *start <= seg->last;
+}
+
+/* Adds the terms of one segment that begin with key. Returns 0, DB_FTS_TOO_MANY or -1. */
+static int read_segment(struct db *db, const struct db_fts_table *t, const struct segment *seg,
+                        const unsigned char *key, size_t klen, struct termset *set) {
+    int64_t start;
+    int found = start_leaf(db, t, seg, key, klen, &start);
+    if (found <= 0)
+        return found;
     int rc = read_leaf(db, t, seg->id, start, key, klen, set);
     if (rc != 0)
         return rc;
     /* then each later leaf whose first term begins with key: its b-tree key begins with key
      * too (a shorter one would sort before key) */
-    st = db_prepare(db, t->idx_gt);
+    sqlite3_stmt *st = db_prepare(db, t->idx_gt);
+    int step = SQLITE_ERROR;
     if (st == NULL || sqlite3_bind_int64(st, 1, seg->id) != SQLITE_OK ||
         sqlite3_bind_blob(st, 2, key, (int)klen, SQLITE_STATIC) != SQLITE_OK) {
         db_done(st);
@@ -351,17 +361,26 @@ static int read_segment(struct db *db, const struct db_fts_table *t, const struc
     return rc;
 }
 
+/* Starts a lookup of text (len bytes) in the table's main index: its key (the index byte,
+ * then text) into key (FTS_MAX_TERM bytes), and the index's segments into *segs (caller
+ * frees). Returns their number, or -1 (text empty or too long, or an unreadable record). */
+static int lookup_begin(struct db *db, const struct db_fts_table *table, const char *text,
+                        size_t len, unsigned char *key, struct segment **segs) {
+    *segs = NULL;
+    if (len == 0 || len + 1 > FTS_MAX_TERM)
+        return -1;
+    key[0] = FTS_MAIN_INDEX;
+    memcpy(key + 1, text, len);
+    return read_structure(db, table, segs);
+}
+
 int db_fts_prefix_terms(struct db *db, const struct db_fts_table *table, const char *prefix,
                         size_t len, size_t max, char **terms) {
     assert(db != NULL && table != NULL && prefix != NULL && terms != NULL);
     *terms = NULL;
-    if (len == 0 || len + 1 > FTS_MAX_TERM)
-        return -1;
     unsigned char key[FTS_MAX_TERM];
-    key[0] = FTS_MAIN_INDEX;
-    memcpy(key + 1, prefix, len);
     struct segment *segs;
-    int nsegs = read_structure(db, table, &segs);
+    int nsegs = lookup_begin(db, table, prefix, len, key, &segs);
     if (nsegs < 0)
         return -1;
     struct termset set = {.max = max};
@@ -478,23 +497,10 @@ static int seg_find(struct db *db, const struct db_fts_table *t, const struct se
     r->segid = seg->id;
     r->last = seg->last;
     r->done = 1;
-    if (seg->first == 0)
-        return 0; /* used up by a merge in progress: no leaf */
-    int64_t start = seg->first;
-    sqlite3_stmt *st = db_prepare(db, t->idx_le);
-    if (st == NULL || sqlite3_bind_int64(st, 1, seg->id) != SQLITE_OK ||
-        sqlite3_bind_blob(st, 2, key, (int)klen, SQLITE_STATIC) != SQLITE_OK) {
-        db_done(st);
-        return -1;
-    }
-    int step = sqlite3_step(st);
-    if (step == SQLITE_ROW && sqlite3_column_int64(st, 0) >> 1 > start)
-        start = sqlite3_column_int64(st, 0) >> 1;
-    db_done(st);
-    if (step != SQLITE_ROW && step != SQLITE_DONE)
-        return -1;
-    if (start > seg->last)
-        return 0;
+    int64_t start;
+    int found = start_leaf(db, t, seg, key, klen, &start);
+    if (found <= 0)
+        return found;
     if (leaf_load(db, t, seg->id, start, &r->leaf) != 0)
         return -1;
     r->pgno = start;
@@ -674,13 +680,9 @@ int db_fts_postings_open(struct db *db, const struct db_fts_table *table, const 
                          size_t len, struct db_fts_postings **out) {
     assert(db != NULL && table != NULL && term != NULL && out != NULL);
     *out = NULL;
-    if (len == 0 || len + 1 > FTS_MAX_TERM)
-        return -1;
     unsigned char key[FTS_MAX_TERM];
-    key[0] = FTS_MAIN_INDEX;
-    memcpy(key + 1, term, len);
     struct segment *segs;
-    int nsegs = read_structure(db, table, &segs);
+    int nsegs = lookup_begin(db, table, term, len, key, &segs);
     if (nsegs < 0)
         return -1;
     struct db_fts_postings *p = calloc(1, sizeof *p);
@@ -823,6 +825,27 @@ int db_fts_postings_columns(struct db_fts_postings *p, int columns, int *count, 
     return sum_columns(p->current->pos, p->current->pos_len, columns, count, reach);
 }
 
+/* The next entry of a segment ahead of the others (p->alone, r = p->current), read in place
+ * when it is plain: a one-byte delta and size, its list within the leaf before `limit`
+ * (seg_cut_end), its rowid below every other segment's. Returns 1 with r and p->rowid at it
+ * (a deletion included: r->pos_len 0), or 0, changing nothing, for anything else (which
+ * db_fts_postings_next then reads). */
+static inline int lone_next(struct db_fts_postings *p, struct seg_reader *r, size_t limit) {
+    if (r->off + 2 > limit || r->off == r->leaf.first_rowid)
+        return 0;
+    const unsigned char *e = r->leaf.bytes + r->off;
+    size_t start = r->off + 2, need = e[1] >> 1;
+    if (e[0] == 0 || e[0] >= 0x80 || e[1] >= 0x80 || need > limit - start ||
+        r->rowid > INT64_MAX - e[0] || r->rowid + e[0] >= p->others)
+        return 0;
+    r->rowid += e[0];
+    r->pos = e + 2;
+    r->pos_len = need;
+    r->off = start + need;
+    p->rowid = r->rowid;
+    return 1;
+}
+
 int db_fts_postings_seek(struct db_fts_postings *p, int64_t target) {
     assert(p != NULL);
     if (p->started && p->current == NULL)
@@ -833,22 +856,10 @@ int db_fts_postings_seek(struct db_fts_postings *p, int64_t target) {
         /* a lone segment's plain entries are stepped over here (see db_fts_postings_rows) */
         struct seg_reader *r = (struct seg_reader *)p->current;
         if (p->started && p->alone && r != NULL && !r->done && !r->whole) {
-            const unsigned char *page = r->leaf.bytes;
             size_t limit = seg_cut_end(r);
-            while (r->off + 2 <= limit && r->off != r->leaf.first_rowid) {
-                const unsigned char *e = page + r->off;
-                size_t start = r->off + 2, need = e[1] >> 1;
-                if (e[0] == 0 || e[0] >= 0x80 || e[1] >= 0x80 || need > limit - start ||
-                    r->rowid > INT64_MAX - e[0] || r->rowid + e[0] >= p->others)
-                    break;
-                r->rowid += e[0];
-                r->pos = e + 2;
-                r->pos_len = need;
-                r->off = start + need;
-                p->rowid = r->rowid;
-                if (need > 0 && r->rowid >= target)
+            while (lone_next(p, r, limit))
+                if (r->pos_len > 0 && r->rowid >= target)
                     return 1;
-            }
         }
         int rc = db_fts_postings_next(p);
         if (rc <= 0 || p->rowid >= target)
@@ -867,24 +878,13 @@ int db_fts_postings_rows(struct db_fts_postings *p, int columns, struct db_fts_r
          * db_fts_postings_next */
         struct seg_reader *r = (struct seg_reader *)p->current;
         if (p->started && p->alone && r != NULL && !r->done && !r->whole) {
-            const unsigned char *page = r->leaf.bytes;
             size_t limit = seg_cut_end(r);
-            while (n < max && r->off + 2 <= limit && r->off != r->leaf.first_rowid) {
-                const unsigned char *e = page + r->off;
-                size_t start = r->off + 2, need = e[1] >> 1;
-                if (e[0] == 0 || e[0] >= 0x80 || e[1] >= 0x80 || need > limit - start ||
-                    r->rowid > INT64_MAX - e[0] || r->rowid + e[0] >= p->others)
-                    break;
-                r->rowid += e[0];
-                r->pos = e + 2;
-                r->pos_len = need;
-                r->off = start + need;
-                p->rowid = r->rowid;
-                if (need == 0)
+            while (n < max && lone_next(p, r, limit)) {
+                if (r->pos_len == 0)
                     continue; /* a deletion: the row is not listed */
                 struct db_fts_row *row = &rows[n++];
                 row->rowid = r->rowid;
-                if (sum_columns(r->pos, need, columns, row->count, row->reach) < 0)
+                if (sum_columns(r->pos, r->pos_len, columns, row->count, row->reach) < 0)
                     return -1;
             }
             if (n == max)
