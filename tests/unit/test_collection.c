@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "scratch.h"
+
 #include "../api/api_case.h"
 #include "collection.h"
 #include "db.h"
@@ -145,10 +147,8 @@ static json_t *get_json(const char *target, int status) {
 static int setup(void **state) {
     (void)state;
     db_global_init();
-    int fd = mkstemp(db_path);
-    if (fd < 0)
+    if (scratch_file(db_path) != 0)
         return -1;
-    close(fd);
     struct db_error err = {0};
     db = db_open(db_path, DB_READ_WRITE, &err);
     if (db == NULL || db_migrate(db, &err) != 0)
@@ -165,12 +165,7 @@ static int setup(void **state) {
 static int teardown(void **state) {
     (void)state;
     db_close(db);
-    unlink(db_path);
-    char wal[64];
-    snprintf(wal, sizeof wal, "%s-wal", db_path);
-    unlink(wal);
-    snprintf(wal, sizeof wal, "%s-shm", db_path);
-    unlink(wal);
+    scratch_db_remove(db_path);
     return 0;
 }
 

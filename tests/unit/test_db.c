@@ -14,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include "scratch.h"
+
 #include "db.h"
 #include "db_internal.h"
 
@@ -23,22 +25,11 @@ struct fixture {
     struct db *db; /* read-write connection */
 };
 
-static void remove_files(const char *path) {
-    char side[80];
-    unlink(path);
-    snprintf(side, sizeof side, "%s-wal", path);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", path);
-    unlink(side);
-}
-
 static int setup(void **state) {
     struct fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
     snprintf(f->path, sizeof f->path, "/tmp/plenary-test-db-XXXXXX");
-    int fd = mkstemp(f->path);
-    assert_true(fd >= 0);
-    close(fd);
+    assert_int_equal(scratch_file(f->path), 0);
     struct db_error err = {0};
     f->db = db_open(f->path, DB_READ_WRITE, &err);
     assert_non_null(f->db);
@@ -50,7 +41,7 @@ static int setup(void **state) {
 static int teardown(void **state) {
     struct fixture *f = *state;
     db_close(f->db);
-    remove_files(f->path);
+    scratch_db_remove(f->path);
     free(f);
     return 0;
 }

@@ -16,6 +16,8 @@
 
 #include <cmocka.h>
 
+#include "scratch.h"
+
 #include "db.h"
 #include "db_fts.h"
 #include "db_internal.h"
@@ -43,15 +45,6 @@ struct fixture {
     sqlite3_stmt *match;  /* ?1 an expression: the rows that match, in rowid order */
 };
 
-static void remove_files(const char *path) {
-    char side[80];
-    unlink(path);
-    snprintf(side, sizeof side, "%s-wal", path);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", path);
-    unlink(side);
-}
-
 static void run(struct fixture *f, const char *sql) {
     char *msg = NULL;
     if (sqlite3_exec(db_handle(f->db), sql, NULL, NULL, &msg) != SQLITE_OK)
@@ -62,9 +55,7 @@ static int setup(void **state) {
     struct fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
     snprintf(f->path, sizeof f->path, "/tmp/plenary-test-fts-XXXXXX");
-    int fd = mkstemp(f->path);
-    assert_true(fd >= 0);
-    close(fd);
+    assert_int_equal(scratch_file(f->path), 0);
     struct db_error err = {0};
     f->db = db_open(f->path, DB_READ_WRITE, &err);
     assert_non_null(f->db);
@@ -89,7 +80,7 @@ static int teardown(void **state) {
     sqlite3_finalize(f->insert);
     sqlite3_finalize(f->match);
     db_close(f->db);
-    remove_files(f->path);
+    scratch_db_remove(f->path);
     free(f);
     return 0;
 }

@@ -9,6 +9,8 @@
 
 #include <cmocka.h>
 
+#include "scratch.h"
+
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,9 +26,7 @@
 static char *generate_to_file(const char *scale, const char *seed) {
     char *path = strdup("/tmp/plenary-test-generate-XXXXXX");
     assert_non_null(path);
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
+    assert_int_equal(scratch_file(path), 0);
     char *argv[] = {"--scale", (char *)scale, "--seed", (char *)seed, "--out", path, NULL};
     assert_int_equal(cmd_generate(6, argv), 0);
     return path;
@@ -306,9 +306,7 @@ static void record_is_coherent(void **state) {
     /* and the import, which checks everything against the schema, accepts it */
     char dbpath[64];
     snprintf(dbpath, sizeof dbpath, "/tmp/plenary-test-generate-db-XXXXXX");
-    int fd = mkstemp(dbpath);
-    assert_true(fd >= 0);
-    close(fd);
+    assert_int_equal(scratch_file(dbpath), 0);
     struct db_error err = {0};
     struct db *db = db_open(dbpath, DB_READ_WRITE, &err);
     assert_non_null(db);
@@ -322,12 +320,7 @@ static void record_is_coherent(void **state) {
                  p.error_count ? p.errors[0].where : "", p.error_count ? p.errors[0].detail : "");
     assert_int_equal(result.types[RECORD_INTERVENTION].created, 2000);
     db_close(db);
-    unlink(dbpath);
-    char side[96];
-    snprintf(side, sizeof side, "%s-wal", dbpath);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", dbpath);
-    unlink(side);
+    scratch_db_remove(dbpath);
     unlink(path);
     free(path);
 }

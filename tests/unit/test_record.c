@@ -14,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include "scratch.h"
+
 #include "db.h"
 #include "db_internal.h"
 #include "record.h"
@@ -47,9 +49,7 @@ static char *read_file(const char *path, size_t *len) {
 
 static struct db *fresh_db(char *path, size_t size) {
     snprintf(path, size, "/tmp/plenary-test-record-XXXXXX");
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
+    assert_int_equal(scratch_file(path), 0);
     struct db_error err = {0};
     struct db *db = db_open(path, DB_READ_WRITE, &err);
     assert_non_null(db);
@@ -58,13 +58,8 @@ static struct db *fresh_db(char *path, size_t size) {
 }
 
 static void drop_db(struct db *db, const char *path) {
-    char side[80];
     db_close(db);
-    unlink(path);
-    snprintf(side, sizeof side, "%s-wal", path);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", path);
-    unlink(side);
+    scratch_db_remove(path);
 }
 
 static int setup(void **state) {

@@ -17,6 +17,8 @@
 
 #include <cmocka.h>
 
+#include "scratch.h"
+
 #include <ctype.h>
 #include <jansson.h>
 
@@ -55,15 +57,6 @@ struct fixture {
 
 static struct fixture fx;
 
-static void remove_db(const char *path) {
-    char side[80];
-    unlink(path);
-    snprintf(side, sizeof side, "%s-wal", path);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", path);
-    unlink(side);
-}
-
 /* ---- The expression ------------------------------------------------------------------------ */
 
 /* res_search.c's longest q (static there); db_search_build_query makes the expression. */
@@ -78,16 +71,12 @@ static int fixture_setup(void **state) {
     (void)state;
     memset(&fx, 0, sizeof fx);
     snprintf(fx.json_path, sizeof fx.json_path, "/tmp/plenary-test-search-XXXXXX");
-    int fd = mkstemp(fx.json_path);
-    assert_true(fd >= 0);
-    close(fd);
+    assert_int_equal(scratch_file(fx.json_path), 0);
     char *argv[] = {"--scale", SCALE, "--seed", SEED, "--out", fx.json_path, NULL};
     assert_int_equal(cmd_generate(6, argv), 0);
 
     snprintf(fx.db_path, sizeof fx.db_path, "/tmp/plenary-test-search-db-XXXXXX");
-    fd = mkstemp(fx.db_path);
-    assert_true(fd >= 0);
-    close(fd);
+    assert_int_equal(scratch_file(fx.db_path), 0);
     struct db_error err = {0};
     fx.db = db_open(fx.db_path, DB_READ_WRITE, &err);
     assert_non_null(fx.db);
@@ -110,7 +99,7 @@ static int fixture_teardown(void **state) {
     free(fx.queries);
     json_decref(fx.doc);
     db_close(fx.db);
-    remove_db(fx.db_path);
+    scratch_db_remove(fx.db_path);
     unlink(fx.json_path);
     return 0;
 }

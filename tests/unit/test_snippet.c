@@ -14,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include "scratch.h"
+
 #include "db.h"
 #include "db_internal.h"
 #include "db_search.h"
@@ -326,9 +328,7 @@ static void seed_record(void **state) {
     (void)state;
     char path[64];
     snprintf(path, sizeof path, "/tmp/plenary-test-snippet-XXXXXX");
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
+    assert_int_equal(scratch_file(path), 0);
     struct db_error err = {0};
     struct db *db = db_open(path, DB_READ_WRITE, &err);
     assert_non_null(db);
@@ -370,12 +370,7 @@ static void seed_record(void **state) {
     print_message("seed record: %ld rows, %ld comparisons\n", rows, ref.compared - before);
     words_free(&all);
     db_close(db);
-    unlink(path);
-    char side[96];
-    snprintf(side, sizeof side, "%s-wal", path);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", path);
-    unlink(side);
+    scratch_db_remove(path);
 }
 
 /* ---- Generated rows -------------------------------------------------------------------------- */
