@@ -7,7 +7,7 @@
  *     MAX_BODY, query parameters within MAX_PARAMS;
  *   - dispatch: route match (404), OPTIONS and CORS preflight, method (405), the handler;
  *   - answering: problem bodies, ETag and 304, the common headers, CORS;
- *   - the daemons: start, per-worker database connections, graceful stop.
+ *   - the daemon: start, per-worker database connections, graceful stop.
  * A response is never queued on the first call of the access handler for a well-formed
  * request: libmicrohttpd 0.9.75 would then answer `Connection: close`. */
 #include "http.h"
@@ -42,8 +42,7 @@ _Static_assert(STREAM_END == MHD_CONTENT_READER_END_OF_STREAM, "stream end code"
 _Static_assert(STREAM_ERROR == MHD_CONTENT_READER_END_WITH_ERROR, "stream error code");
 
 struct http_server {
-    struct MHD_Daemon *daemons[MAX_THREADS]; /* one libmicrohttpd daemon per worker thread */
-    unsigned daemon_count;        /* entries of daemons started */
+    struct MHD_Daemon *daemon;    /* the libmicrohttpd daemon */
     const struct config *config;  /* settings; outlives the server */
     atomic_int in_flight;         /* requests between first call and completion */
     pthread_mutex_t dbs_lock;     /* guards dbs and db_count */
@@ -996,16 +995,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
 
 /* ---------------------------------------------------------------- the daemon */
 
-/* Is nothing bound to addr? A socket without SO_REUSEPORT can bind it only then. */
-static int port_free(const struct sockaddr *addr, socklen_t len) {
-    int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return 0;
-    int ok = bind(fd, addr, len) == 0;
-    close(fd);
-    return ok;
-}
-
 struct http_server *http_start(const struct config *cfg, char *err, size_t err_size) {
     struct http_server *server = calloc(1, sizeof *server);
     if (server == NULL) {
@@ -1049,50 +1038,33 @@ struct http_server *http_start(const struct config *cfg, char *err, size_t err_s
         snprintf(err, err_size, "--bind '%s' is not an IPv4 or IPv6 address", cfg->bind);
         goto fail;
     }
-    /* the port must be free: the daemons share it (SO_REUSEPORT), and so could another
-     * process of the same user that left it open, which would take half the connections */
-    if (cfg->port != 0 && !port_free((struct sockaddr *)&addr, addr_len)) {
+    server->daemon = MHD_start_daemon(
+        flags, (uint16_t)cfg->port, NULL, NULL, on_request, server, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned)MAX_CONNECTIONS_PER_IP, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)CONNECTION_MEMORY_BYTES, MHD_OPTION_URI_LOG_CALLBACK, on_uri, server,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, server, MHD_OPTION_NOTIFY_CONNECTION,
+        on_connection, server, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
+    (void)addr_len;
+    if (server->daemon == NULL) {
         snprintf(err, err_size, "cannot listen on %s port %u (in use, or not permitted)",
                  cfg->bind, cfg->port);
         goto fail;
     }
-    for (unsigned i = 0; i < cfg->threads; i++) {
-        server->daemons[i] = MHD_start_daemon(
-            flags, (uint16_t)cfg->port, NULL, NULL, on_request, server, MHD_OPTION_SOCK_ADDR,
-            (struct sockaddr *)&addr, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
-            MHD_OPTION_CONNECTION_LIMIT, (unsigned)(MAX_CONNECTIONS / cfg->threads),
-            MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)(MAX_CONNECTIONS_PER_IP / cfg->threads),
-            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_S,
-            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY_BYTES,
-            MHD_OPTION_URI_LOG_CALLBACK, on_uri, server, MHD_OPTION_NOTIFY_COMPLETED,
-            on_completed, server, MHD_OPTION_NOTIFY_CONNECTION, on_connection, server,
-            MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
-        if (server->daemons[i] == NULL) {
-            snprintf(err, err_size, "cannot listen on %s port %u (in use, or not permitted)",
-                     cfg->bind, cfg->port);
-            goto fail;
-        }
-        server->daemon_count++;
-        if (i == 0) { /* the port the first one bound (port 0: any free one) is everyone's */
-            const union MHD_DaemonInfo *info =
-                MHD_get_daemon_info(server->daemons[0], MHD_DAEMON_INFO_BIND_PORT);
-            server->port = info ? info->port : cfg->port;
-            if (addr.ss_family == AF_INET)
-                v4->sin_port = htons((uint16_t)server->port);
-            else
-                v6->sin6_port = htons((uint16_t)server->port);
-        }
-    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(server->daemon,
+                                                           MHD_DAEMON_INFO_BIND_PORT);
+    server->port = info ? info->port : cfg->port;
     if (pthread_create(&server->waiter_thread, NULL, waiter_main, server) != 0) {
         snprintf(err, err_size, "cannot start the waiter thread");
+        MHD_stop_daemon(server->daemon);
         goto fail;
     }
     server->waiter_started = 1;
     revision_on_change(on_revision_change, server);
     return server;
 fail:
-    for (unsigned i = 0; i < server->daemon_count; i++)
-        MHD_stop_daemon(server->daemons[i]);
     cache_free(server->cache);
     pthread_mutex_destroy(&server->dbs_lock);
     free(server);
@@ -1107,11 +1079,9 @@ void http_stop(struct http_server *server) {
     if (server == NULL)
         return;
     /* stop accepting; connections already open go on being served */
-    for (unsigned i = 0; i < server->daemon_count; i++) {
-        MHD_socket listener = MHD_quiesce_daemon(server->daemons[i]);
-        if (listener != MHD_INVALID_SOCKET)
-            close(listener);
-    }
+    MHD_socket listener = MHD_quiesce_daemon(server->daemon);
+    if (listener != MHD_INVALID_SOCKET)
+        close(listener);
     /* parked long polls answer now and event streams end, so nothing stays suspended */
     revision_on_change(NULL, NULL);
     pthread_mutex_lock(&server->waiters_lock);
@@ -1126,8 +1096,7 @@ void http_stop(struct http_server *server) {
     }
     if (server->waiter_started)
         pthread_join(server->waiter_thread, NULL);
-    for (unsigned i = 0; i < server->daemon_count; i++)
-        MHD_stop_daemon(server->daemons[i]);
+    MHD_stop_daemon(server->daemon);
     for (size_t i = 0; i < server->db_count; i++)
         db_close(server->dbs[i]);
     cache_free(server->cache);
