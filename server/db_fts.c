@@ -787,6 +787,33 @@ int db_fts_postings_next(struct db_fts_postings *p) {
     }
 }
 
+/* Reads the next occurrence of a position list (a .. end) into *column and *offset: offsets
+ * are stored as deltas + 2 within a column, and the byte 0x01 then a varint switch to another
+ * column, whose offsets start again from 0. Columns from `columns` on, and offsets whose
+ * offset + 1 would not fit an int, are damage. Returns 1, 0 at the list's end, or -1. */
+static inline int poslist_next(const unsigned char **a, const unsigned char *end,
+                               uint64_t columns, int *column, int *offset) {
+    if (*a >= end)
+        return 0;
+    uint64_t v;
+    if (**a < 0x80) /* most varints of a position list are one byte */
+        v = *(*a)++;
+    else if (varint(a, end, &v) != 0)
+        return -1;
+    uint64_t at = (uint64_t)*offset;
+    if (v == 1) { /* a new column, then its first offset */
+        uint64_t c;
+        if (varint(a, end, &c) != 0 || c >= columns || varint(a, end, &v) != 0)
+            return -1;
+        *column = (int)c;
+        at = 0;
+    }
+    if (v < 2 || v - 2 >= INT32_MAX - at)
+        return -1;
+    *offset = (int)(at + v - 2);
+    return 1;
+}
+
 /* Sums up a position list per column (see db_fts_postings_columns). Returns the occurrences,
  * or -1. */
 static inline int sum_columns(const unsigned char *a, size_t len, int columns, int *count,
@@ -794,29 +821,15 @@ static inline int sum_columns(const unsigned char *a, size_t len, int columns, i
     for (int c = 0; c < DB_FTS_MAX_COLUMNS; c++) /* a fixed count: stores, not a call */
         count[c] = reach[c] = 0;
     const unsigned char *end = a + len;
-    int total = 0, column = 0;
-    uint64_t offset = 0;
-    while (a < end) {
-        uint64_t v;
-        if (*a < 0x80) /* most varints of a position list are one byte */
-            v = *a++;
-        else if (varint(&a, end, &v) != 0)
+    int total = 0, column = 0, offset = 0, rc;
+    while ((rc = poslist_next(&a, end, (uint64_t)columns, &column, &offset)) == 1) {
+        if (total == INT32_MAX)
             return -1;
-        if (v == 1) { /* a new column, then its first offset */
-            uint64_t c;
-            if (varint(&a, end, &c) != 0 || c >= (uint64_t)columns || varint(&a, end, &v) != 0)
-                return -1;
-            column = (int)c;
-            offset = 0;
-        }
-        if (v < 2 || v - 2 >= INT32_MAX - offset || total == INT32_MAX)
-            return -1; /* (reach, offset + 1, must fit an int too) */
-        offset += v - 2;
         count[column]++;
-        reach[column] = (int)offset + 1;
+        reach[column] = offset + 1;
         total++;
     }
-    return total > 0 ? total : -1;
+    return rc == 0 && total > 0 ? total : -1;
 }
 
 int db_fts_postings_columns(struct db_fts_postings *p, int columns, int *count, int *reach) {
@@ -910,20 +923,8 @@ int db_fts_postings_hits(struct db_fts_postings *p, const struct db_fts_hit **hi
     assert(p != NULL && p->current != NULL && hits != NULL);
     const unsigned char *a = p->current->pos, *end = a + p->current->pos_len;
     size_t n = 0;
-    uint64_t column = 0, offset = 0;
-    while (a < end) {
-        uint64_t v;
-        if (varint(&a, end, &v) != 0)
-            return -1;
-        if (v == 1) { /* a new column, then its first offset */
-            if (varint(&a, end, &column) != 0 || column > INT32_MAX ||
-                varint(&a, end, &v) != 0)
-                return -1;
-            offset = 0;
-        }
-        if (v < 2 || v - 2 > INT32_MAX - offset)
-            return -1;
-        offset += v - 2;
+    int column = 0, offset = 0, rc;
+    while ((rc = poslist_next(&a, end, INT32_MAX, &column, &offset)) == 1) {
         if (n == p->hits_cap) {
             size_t cap = p->hits_cap ? p->hits_cap * 2 : 16;
             struct db_fts_hit *grown = realloc(p->hits, cap * sizeof *grown);
@@ -932,9 +933,9 @@ int db_fts_postings_hits(struct db_fts_postings *p, const struct db_fts_hit **hi
             p->hits = grown;
             p->hits_cap = cap;
         }
-        p->hits[n++] = (struct db_fts_hit){(int)column, (int)offset};
+        p->hits[n++] = (struct db_fts_hit){column, offset};
     }
-    if (n == 0 || n > INT32_MAX)
+    if (rc != 0 || n == 0 || n > INT32_MAX)
         return -1;
     *hits = p->hits;
     return (int)n;

@@ -320,48 +320,44 @@ static int pause_fts(struct import *im, struct db *db) {
     return 0;
 }
 
-/* Merges the full-text index of each type imported in bulk into one segment (fts_optimize).
- * Inside the import's transaction, after resume_fts. */
-static int optimize_fts(struct import *im, struct db *db) {
+/* Runs statement[t] for each type t in mask (1 << t), saying `doing` with the type's name on
+ * the progress stream; on a failure records `failure`. Returns 0 or -1. */
+static int each_fts_type(struct import *im, struct db *db, int64_t mask,
+                         const char *const statement[RECORD_TYPE_COUNT], const char *doing,
+                         const char *failure) {
     for (int t = 0; t < RECORD_TYPE_COUNT; t++) {
-        if (!(im->bulk & ((int64_t)1 << t)))
+        if (!(mask & ((int64_t)1 << t)))
             continue;
         if (im->progress != NULL) {
-            fprintf(im->progress, "\rmerging the search index of %s\033[K",
+            fprintf(im->progress, "\r%s %s\033[K", doing,
                     record_type_info((enum record_type)t)->member);
             fflush(im->progress);
         }
-        sqlite3_stmt *stmt = db_prepare(db, fts_optimize[t]);
+        sqlite3_stmt *stmt = db_prepare(db, statement[t]);
         int ok = stmt != NULL && sqlite3_step(stmt) == SQLITE_DONE;
         db_done(stmt);
         if (!ok) {
-            record_db_failed(&im->ctx, "merging a full-text index");
+            record_db_failed(&im->ctx, failure);
             return -1;
         }
     }
     return 0;
 }
 
+/* Merges the full-text index of each type imported in bulk into one segment (fts_optimize).
+ * Inside the import's transaction, after resume_fts. */
+static int optimize_fts(struct import *im, struct db *db) {
+    return each_fts_type(im, db, im->bulk, fts_optimize, "merging the search index of",
+                         "merging a full-text index");
+}
+
 /* Rebuilds the paused full-text indexes and turns their triggers back on. */
 static int resume_fts(struct import *im, struct db *db) {
     if (im->fts_paused == 0)
         return 0;
-    for (int t = 0; t < RECORD_TYPE_COUNT; t++) {
-        if (!(im->fts_paused & ((int64_t)1 << t)))
-            continue;
-        if (im->progress != NULL) {
-            fprintf(im->progress, "\rindexing %s for search\033[K",
-                    record_type_info((enum record_type)t)->member);
-            fflush(im->progress);
-        }
-        sqlite3_stmt *stmt = db_prepare(db, fts_rebuild[t]);
-        int ok = stmt != NULL && sqlite3_step(stmt) == SQLITE_DONE;
-        db_done(stmt);
-        if (!ok) {
-            record_db_failed(&im->ctx, "rebuilding a full-text index");
-            return -1;
-        }
-    }
+    if (each_fts_type(im, db, im->fts_paused, fts_rebuild, "indexing for search:",
+                      "rebuilding a full-text index") != 0)
+        return -1;
     sqlite3_stmt *stmt = db_prepare(db, "UPDATE meta SET fts_paused = 0");
     int ok = stmt != NULL && sqlite3_step(stmt) == SQLITE_DONE;
     db_done(stmt);
