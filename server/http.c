@@ -7,11 +7,13 @@
  *     MAX_BODY, query parameters within MAX_PARAMS;
  *   - dispatch: route match (404), OPTIONS and CORS preflight, method (405), the handler;
  *   - answering: problem bodies, ETag and 304, the common headers, CORS;
- *   - the daemon: start, per-worker database connections, graceful stop.
+ *   - the daemon: the listening socket and its accepting thread, start, per-worker
+ *     database connections, graceful stop.
  * A response is never queued on the first call of the access handler for a well-formed
  * request: libmicrohttpd 0.9.75 would then answer `Connection: close`. */
 #include "http.h"
 
+#include "admission.h"
 #include "cache.h"
 #include "config.h"
 #include "db.h"
@@ -25,15 +27,19 @@
 
 #include <arpa/inet.h>
 #include <assert.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,14 +47,42 @@
 _Static_assert(STREAM_END == MHD_CONTENT_READER_END_OF_STREAM, "stream end code");
 _Static_assert(STREAM_ERROR == MHD_CONTENT_READER_END_WITH_ERROR, "stream error code");
 
+/* One worker: a libmicrohttpd daemon of one thread, with no listening socket of its own.
+ *
+ * libmicrohttpd 0.9.75 drains epoll in rounds of 128 events and, when a round is full,
+ * waits for the next with the first wait's timeout (up to CONNECTION_TIMEOUT_S) although
+ * it has 128 connections to serve: with exactly 128 ready (wrk's 256 connections on two
+ * workers) the worker stalls until some other event comes. Each worker's epoll set
+ * therefore holds `kick`, an eventfd that libmicrohttpd ignores (its data pointer is NULL)
+ * but that ends a wait: written by the worker itself at the start of a request (at most
+ * every KICK_INTERVAL_US) while it holds enough connections to fill a round, so that a
+ * round of 128 nearly always has one more event behind it; and by the accepting thread
+ * when such a worker has started nothing since its last look (see watch_workers), which
+ * bounds a stall to about STALL_WATCH_MS. */
+struct worker {
+    struct http_server *server;   /* the server it belongs to */
+    struct MHD_Daemon *daemon;    /* its daemon */
+    unsigned index;               /* its place in server->workers and in the admission */
+    int kick;                     /* the eventfd in its epoll set (-1: none) */
+    atomic_uint started;          /* requests it has started, for the watch */
+    int64_t kicked_us;            /* when its own thread last kicked it (monotonic us) */
+    unsigned started_seen;        /* `started` at the accepting thread's last look */
+};
+
 struct http_server {
-    struct MHD_Daemon *daemon;    /* the libmicrohttpd daemon */
+    struct worker workers[MAX_THREADS]; /* the workers */
+    unsigned worker_count;        /* workers started */
+    struct admission *admission;  /* the connection limits and the choice of worker */
     const struct config *config;  /* settings; outlives the server */
     atomic_int in_flight;         /* requests between first call and completion */
     pthread_mutex_t dbs_lock;     /* guards dbs and db_count */
     struct db *dbs[MAX_THREADS + 8]; /* every worker connection, closed at stop */
     size_t db_count;              /* entries used in dbs */
     unsigned port;                /* the port actually bound */
+    int listener;                 /* the listening socket (ours, not libmicrohttpd's) */
+    int accept_stop;              /* eventfd: written once to end the accepting thread */
+    pthread_t accept_thread;      /* accepts and hands each connection to the daemon */
+    int accept_started;           /* 1 when accept_thread runs */
     struct cache *cache;          /* rendered GET answers, shared by the workers */
     /* parked connections: long polls and event streams waiting for a change */
     pthread_mutex_t waiters_lock; /* guards the fields below */
@@ -97,14 +131,32 @@ struct exchange {
 
 /* ---------------------------------------------------------------- the exchange */
 
+/* Makes the worker's next (or current) epoll wait return at once. */
+static void kick(struct worker *w) {
+    uint64_t one = 1;
+    if (w->kick >= 0)
+        (void)!write(w->kick, &one, sizeof one);
+}
+
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connection) {
+    struct worker *w = cls;
+    atomic_fetch_add_explicit(&w->started, 1, memory_order_relaxed);
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    if (admission_held(w->server->admission, w->index) >= STALL_RISK_CONNECTIONS) {
+        int64_t now_us = (int64_t)start.tv_sec * 1000000 + start.tv_nsec / 1000;
+        if (now_us - w->kicked_us >= KICK_INTERVAL_US) {
+            kick(w);
+            w->kicked_us = now_us;
+        }
+    }
     struct exchange *x = calloc(1, sizeof *x);
     if (x == NULL)
         return NULL;
-    x->server = cls;
+    x->server = w->server;
     x->connection = connection;
     x->route = -1;
-    clock_gettime(CLOCK_MONOTONIC, &x->start);
+    x->start = start;
     size_t len = strnlen(uri, MAX_URL + 1);
     x->target_too_long = len > MAX_URL;
     x->target = strndup(uri, len > MAX_URL ? MAX_URL : len);
@@ -206,10 +258,15 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **re
 
 static void on_connection(void *cls, struct MHD_Connection *connection, void **socket_context,
                           enum MHD_ConnectionNotificationCode toe) {
-    (void)cls;
-    (void)connection;
+    struct worker *w = cls;
     (void)socket_context;
     metrics_connection(toe == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
+    if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        const union MHD_ConnectionInfo *peer =
+            MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        if (peer != NULL && peer->client_addr != NULL)
+            admission_leave(w->server->admission, w->index, peer->client_addr);
+    }
 }
 
 /* ---------------------------------------------------------------- reading */
@@ -995,6 +1052,163 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
 
 /* ---------------------------------------------------------------- the daemon */
 
+/* The listening socket, bound and listening on addr, into server->listener (its port into
+ * server->port), and the eventfd that stops the accepting thread. 0, or -1. */
+static int listen_on(struct http_server *server, const struct sockaddr *addr, socklen_t len) {
+    server->listener = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    server->accept_stop = eventfd(0, EFD_CLOEXEC);
+    if (server->listener < 0 || server->accept_stop < 0)
+        return -1;
+    int on = 1;
+    /* a restart may bind at once while the last run's connections are in TIME_WAIT */
+    (void)setsockopt(server->listener, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    if (addr->sa_family == AF_INET6) /* an IPv6 address means IPv6 only, as --bind says */
+        (void)setsockopt(server->listener, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+    if (bind(server->listener, addr, len) != 0 || listen(server->listener, LISTEN_BACKLOG) != 0)
+        return -1;
+    struct sockaddr_storage bound;
+    socklen_t bound_len = sizeof bound;
+    if (getsockname(server->listener, (struct sockaddr *)&bound, &bound_len) != 0)
+        return -1;
+    server->port = bound.ss_family == AF_INET6
+                       ? ntohs(((struct sockaddr_in6 *)&bound)->sin6_port)
+                       : ntohs(((struct sockaddr_in *)&bound)->sin_port);
+    return 0;
+}
+
+/* Gives an accepted connection to the least loaded worker, or refuses it (closes it) past
+ * the connection limits. */
+static void hand_over(struct http_server *server, int fd, struct sockaddr *peer,
+                      socklen_t peer_len) {
+    int w = admission_enter(server->admission, peer);
+    if (w < 0) {
+        close(fd);
+        return;
+    }
+    /* on failure libmicrohttpd has closed fd and will not report it closed */
+    if (MHD_add_connection(server->workers[w].daemon, fd, peer, peer_len) != MHD_YES)
+        admission_leave(server->admission, (unsigned)w, peer);
+}
+
+/* The watch over stalled workers (see struct worker), run by the accepting thread every
+ * STALL_WATCH_MS while a worker holds enough connections to stall: a worker that started
+ * no request since the last look is kicked, so a stall lasts at most about STALL_WATCH_MS.
+ * A worker merely idle with that many connections is woken as often, for nothing (a few
+ * microseconds each). Returns 1 while any worker can stall, else 0. */
+static int watch_workers(struct http_server *server) {
+    int at_risk = 0;
+    for (unsigned i = 0; i < server->worker_count; i++) {
+        struct worker *w = &server->workers[i];
+        if (admission_held(server->admission, i) < STALL_RISK_CONNECTIONS)
+            continue;
+        at_risk = 1;
+        unsigned started = atomic_load_explicit(&w->started, memory_order_relaxed);
+        if (started == w->started_seen)
+            kick(w);
+        w->started_seen = started;
+    }
+    return at_risk;
+}
+
+/* Accepts every connection waiting and hands each over. */
+static void accept_waiting(struct http_server *server) {
+    for (;;) {
+        struct sockaddr_storage peer;
+        socklen_t peer_len = sizeof peer;
+        int fd = accept4(server->listener, (struct sockaddr *)&peer, &peer_len,
+                         SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0) {
+            hand_over(server, fd, (struct sockaddr *)&peer, peer_len);
+            continue;
+        }
+        if (errno == EINTR || errno == ECONNABORTED)
+            continue;
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+            /* out of descriptors or memory: let connections close before trying again */
+            struct timespec pause = {0, ACCEPT_RETRY_MS * 1000 * 1000};
+            nanosleep(&pause, NULL);
+        }
+        return; /* EAGAIN: the queue is empty */
+    }
+}
+
+static int64_t monotonic_ms(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+/* The accepting thread. It, not the workers, accepts: libmicrohttpd's workers would each
+ * take connections while idle and so hold uneven shares (218 and 42 of wrk's 256 in one
+ * run), and the busier one's clients would wait five times longer. It also keeps the
+ * watch over stalled workers. */
+static void *accept_main(void *arg) {
+    struct http_server *server = arg;
+    struct pollfd watch[2] = {{.fd = server->listener, .events = POLLIN},
+                              {.fd = server->accept_stop, .events = POLLIN}};
+    int watching = 0;       /* 1 while a worker holds enough connections to stall */
+    int64_t last_look = 0;  /* when watch_workers last ran */
+    for (;;) {
+        int ready = poll(watch, 2, watching ? STALL_WATCH_MS : -1);
+        if (ready < 0 && errno != EINTR)
+            break;
+        if (ready > 0 && watch[1].revents != 0)
+            break;
+        if (ready > 0 && watch[0].revents != 0)
+            accept_waiting(server);
+        /* looked at every STALL_WATCH_MS, however often connections arrive */
+        int64_t now = monotonic_ms();
+        if (now - last_look >= STALL_WATCH_MS || !watching) {
+            watching = watch_workers(server);
+            last_look = now;
+        }
+    }
+    return NULL;
+}
+
+/* Closes the listening socket and the thread's eventfd. */
+static void close_listener(struct http_server *server) {
+    if (server->listener >= 0)
+        close(server->listener);
+    if (server->accept_stop >= 0)
+        close(server->accept_stop);
+    server->listener = server->accept_stop = -1;
+}
+
+/* Ends the accepting thread and closes the listening socket: new connections are refused,
+ * open ones go on being served. */
+static void stop_accepting(struct http_server *server) {
+    if (server->accept_started) {
+        uint64_t one = 1;
+        (void)!write(server->accept_stop, &one, sizeof one);
+        pthread_join(server->accept_thread, NULL);
+        server->accept_started = 0;
+    }
+    close_listener(server);
+}
+
+/* Puts the worker's kick eventfd into its daemon's epoll set, with a NULL data pointer,
+ * which libmicrohttpd 0.9.75 skips, and edge-triggered, so that it never stays ready. */
+static int add_kick(struct worker *w) {
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(w->daemon, MHD_DAEMON_INFO_EPOLL_FD);
+    if (info == NULL || info->epoll_fd < 0)
+        return -1;
+    w->kick = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (w->kick < 0)
+        return -1;
+    struct epoll_event event = {.events = EPOLLIN | EPOLLET, .data.ptr = NULL};
+    return epoll_ctl(info->epoll_fd, EPOLL_CTL_ADD, w->kick, &event);
+}
+
+static void stop_workers(struct http_server *server) {
+    for (unsigned i = 0; i < server->worker_count; i++) {
+        MHD_stop_daemon(server->workers[i].daemon);
+        if (server->workers[i].kick >= 0)
+            close(server->workers[i].kick);
+    }
+    server->worker_count = 0;
+}
+
 struct http_server *http_start(const struct config *cfg, char *err, size_t err_size) {
     struct http_server *server = calloc(1, sizeof *server);
     if (server == NULL) {
@@ -1002,6 +1216,7 @@ struct http_server *http_start(const struct config *cfg, char *err, size_t err_s
         return NULL;
     }
     server->config = cfg;
+    server->listener = server->accept_stop = -1;
     pthread_mutex_init(&server->dbs_lock, NULL);
     pthread_mutex_init(&server->waiters_lock, NULL);
     /* waiter deadlines are CLOCK_MONOTONIC: the condition must wait on the same clock, or
@@ -1021,8 +1236,6 @@ struct http_server *http_start(const struct config *cfg, char *err, size_t err_s
 
     struct sockaddr_storage addr = {0};
     socklen_t addr_len = 0;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-                     MHD_USE_SUSPEND_RESUME;
     struct sockaddr_in *v4 = (struct sockaddr_in *)&addr;
     struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&addr;
     if (inet_pton(AF_INET, cfg->bind, &v4->sin_addr) == 1) {
@@ -1033,38 +1246,63 @@ struct http_server *http_start(const struct config *cfg, char *err, size_t err_s
         v6->sin6_family = AF_INET6;
         v6->sin6_port = htons((uint16_t)cfg->port);
         addr_len = sizeof *v6;
-        flags |= MHD_USE_IPv6;
     } else {
         snprintf(err, err_size, "--bind '%s' is not an IPv4 or IPv6 address", cfg->bind);
         goto fail;
     }
-    server->daemon = MHD_start_daemon(
-        flags, (uint16_t)cfg->port, NULL, NULL, on_request, server, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        (unsigned)MAX_CONNECTIONS_PER_IP, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)CONNECTION_MEMORY_BYTES, MHD_OPTION_URI_LOG_CALLBACK, on_uri, server,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, server, MHD_OPTION_NOTIFY_CONNECTION,
-        on_connection, server, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
-    (void)addr_len;
-    if (server->daemon == NULL) {
+    if (listen_on(server, (struct sockaddr *)&addr, addr_len) != 0) {
         snprintf(err, err_size, "cannot listen on %s port %u (in use, or not permitted)",
                  cfg->bind, cfg->port);
         goto fail;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(server->daemon,
-                                                           MHD_DAEMON_INFO_BIND_PORT);
-    server->port = info ? info->port : cfg->port;
+    server->admission = admission_new(cfg->threads, MAX_CONNECTIONS, MAX_CONNECTIONS_PER_IP);
+    if (server->admission == NULL) {
+        snprintf(err, err_size, "out of memory");
+        goto fail;
+    }
+    /* one daemon of one thread per worker, with no listening socket: the accepting thread
+     * hands each its connections, and enforces the limits (each daemon's own is the total,
+     * so never reached) */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+                     MHD_USE_SUSPEND_RESUME | MHD_USE_NO_LISTEN_SOCKET;
+    for (unsigned i = 0; i < cfg->threads; i++) {
+        struct worker *w = &server->workers[i];
+        w->server = server;
+        w->index = i;
+        w->kick = -1;
+        w->daemon = MHD_start_daemon(
+            flags, 0, NULL, NULL, on_request, server, MHD_OPTION_CONNECTION_LIMIT,
+            (unsigned)MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_S,
+            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY_BYTES,
+            MHD_OPTION_URI_LOG_CALLBACK, on_uri, w, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+            server, MHD_OPTION_NOTIFY_CONNECTION, on_connection, w, MHD_OPTION_END);
+        if (w->daemon == NULL) {
+            snprintf(err, err_size, "cannot start the HTTP daemon");
+            goto fail;
+        }
+        server->worker_count++;
+        if (add_kick(w) != 0) {
+            snprintf(err, err_size, "cannot set up the HTTP daemon's wake-up");
+            goto fail;
+        }
+    }
+    if (pthread_create(&server->accept_thread, NULL, accept_main, server) != 0) {
+        snprintf(err, err_size, "cannot start the accepting thread");
+        goto fail;
+    }
+    server->accept_started = 1;
     if (pthread_create(&server->waiter_thread, NULL, waiter_main, server) != 0) {
         snprintf(err, err_size, "cannot start the waiter thread");
-        MHD_stop_daemon(server->daemon);
+        stop_accepting(server);
         goto fail;
     }
     server->waiter_started = 1;
     revision_on_change(on_revision_change, server);
     return server;
 fail:
+    close_listener(server);
+    stop_workers(server);
+    admission_free(server->admission);
     cache_free(server->cache);
     pthread_mutex_destroy(&server->dbs_lock);
     free(server);
@@ -1079,9 +1317,7 @@ void http_stop(struct http_server *server) {
     if (server == NULL)
         return;
     /* stop accepting; connections already open go on being served */
-    MHD_socket listener = MHD_quiesce_daemon(server->daemon);
-    if (listener != MHD_INVALID_SOCKET)
-        close(listener);
+    stop_accepting(server);
     /* parked long polls answer now and event streams end, so nothing stays suspended */
     revision_on_change(NULL, NULL);
     pthread_mutex_lock(&server->waiters_lock);
@@ -1093,10 +1329,12 @@ void http_stop(struct http_server *server) {
             break;
         struct timespec tick = {0, 10 * 1000 * 1000};
         nanosleep(&tick, NULL);
+        (void)watch_workers(server); /* the accepting thread, which kept the watch, is gone */
     }
     if (server->waiter_started)
         pthread_join(server->waiter_thread, NULL);
-    MHD_stop_daemon(server->daemon);
+    stop_workers(server);
+    admission_free(server->admission);
     for (size_t i = 0; i < server->db_count; i++)
         db_close(server->dbs[i]);
     cache_free(server->cache);

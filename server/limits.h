@@ -12,6 +12,18 @@
 #define MAX_CONNECTIONS_PER_IP 2048
 /* File descriptors besides connections: the database, its WAL and shm, logs. */
 #define RESERVED_FDS 64
+/* Connections the kernel queues for the accepting thread before it refuses more. */
+#define LISTEN_BACKLOG 1024
+/* Connections from which a worker can fill one round of libmicrohttpd's epoll loop (128
+ * events, its own wake-up among them) and so stall; see struct worker in http.c. */
+#define STALL_RISK_CONNECTIONS 120
+/* Milliseconds between looks at workers that could stall. */
+#define STALL_WATCH_MS 2
+/* Microseconds between a busy worker's own wake-ups (one per request cost 3% of the
+ * cached page's rate). */
+#define KICK_INTERVAL_US 200
+/* Milliseconds the accepting thread pauses when out of descriptors or memory. */
+#define ACCEPT_RETRY_MS 10
 /* Seconds an idle connection is kept before it is closed. */
 #define CONNECTION_TIMEOUT_S 30
 /* Longest request target (path and query) accepted; longer answers 414. */
