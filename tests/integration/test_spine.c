@@ -208,6 +208,27 @@ static void long_target_is_414(void **state) {
     reply_free(&r);
 }
 
+/* The connection memory (CONNECTION_MEMORY_BYTES, 16 KiB) holds the request's header
+ * block: 12 KiB of headers are served, 24 KiB are refused with 431 (or, libmicrohttpd's
+ * way near its limit, a closed connection), never served. */
+static void header_block_within_connection_memory(void **state) {
+    (void)state;
+    static char header[24 * 1024 + 16];
+    const char *const within[] = {header, NULL};
+    struct reply r;
+    memcpy(header, "X-Big: ", 7);
+    memset(header + 7, 'a', 12 * 1024);
+    header[7 + 12 * 1024] = '\0';
+    assert_int_equal(http_request(&d, NULL, "/v1/sessions", within, NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+    memset(header + 7, 'a', 24 * 1024);
+    header[7 + 24 * 1024] = '\0';
+    if (http_request(&d, NULL, "/v1/sessions", within, NULL, &r) == 0)
+        assert_int_equal(r.status, 431);
+    reply_free(&r);
+}
+
 static void body_over_limit_is_413(void **state) {
     (void)state;
     size_t size = 2 * 1024 * 1024;
@@ -395,6 +416,7 @@ int main(void) {
         cmocka_unit_test(etag_gives_304),
         cmocka_unit_test(framing_attacks_are_refused),
         cmocka_unit_test(long_target_is_414),
+        cmocka_unit_test(header_block_within_connection_memory),
         cmocka_unit_test(body_over_limit_is_413),
         cmocka_unit_test(metrics_count_requests),
         cmocka_unit_test(sigterm_completes_request_in_flight),
