@@ -90,11 +90,12 @@ struct response {
                                   * the answer was built from: the response cache and the
                                   * ETag's Last-Modified follow only those types' changes;
                                   * 0 means "depends on the whole record" */
-    struct problem problem;      /* set when the answer is an error */
     long wait_ms;                /* > 0: hold the request (long poll) until the revision
                                   * passes wait_since or wait_ms pass, then run the handler
                                   * again with req->resumed set */
     int64_t wait_since;          /* the revision a long poll waits past */
+    struct problem problem;      /* set when the answer is an error (last: see http.c's
+                                  * exchange_new) */
 };
 
 /* A route handler: fills res and returns the HTTP status it set. On error it fills

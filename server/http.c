@@ -34,6 +34,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,13 +104,11 @@ struct exchange {
     int target_too_long;         /* 1: the target was longer than MAX_URL */
     int started;                 /* 1 once the access handler has been called */
     int answered;                /* 1 once a response is queued */
-    struct problem early;        /* a framing problem found on the first call */
     int close_after;             /* 1: send Connection: close (framing faults) */
     char *body;                  /* the request body so far (malloc'd) */
     size_t body_len;             /* bytes in body */
     size_t body_cap;             /* bytes allocated for body */
     struct request req;          /* what the handler sees */
-    struct response res;         /* what the handler fills */
     struct MHD_Connection *connection; /* for header lookups */
     struct timespec start;       /* when the request arrived */
     int status;                  /* the status answered */
@@ -127,7 +126,36 @@ struct exchange {
     struct response_stream stream; /* a handler's stream, read through stream_read */
     struct cache_entry *entry;   /* the entry whose prepared response is on the wire, kept
                                   * until completion (the response points into it) */
+    /* last, and in this order, for exchange_new */
+    struct problem early;        /* a framing problem found on the first call */
+    struct response res;         /* what the handler fills */
 };
+
+/* exchange_new clears an exchange up to each problem's text, which the problem functions
+ * write before anything reads it: 12 of its 13 KB, which calloc zeroed on every request
+ * (14 K instructions, 2% of a cache-off list page). */
+_Static_assert(offsetof(struct problem, detail) > offsetof(struct problem, error_count) &&
+                   offsetof(struct problem, errors) > offsetof(struct problem, detail),
+               "a problem's text follows its small fields");
+_Static_assert(offsetof(struct response, problem) + sizeof(struct problem) ==
+                   sizeof(struct response),
+               "the problem is the last member of a response");
+_Static_assert(offsetof(struct exchange, res) == offsetof(struct exchange, early) +
+                                                     sizeof(struct problem) &&
+                   offsetof(struct exchange, res) + sizeof(struct response) ==
+                       sizeof(struct exchange),
+               "early, then res, end the exchange");
+
+static struct exchange *exchange_new(void) {
+    struct exchange *x = malloc(sizeof *x);
+    if (x == NULL)
+        return NULL;
+    memset(x, 0, offsetof(struct exchange, early.detail));
+    x->early.detail[0] = '\0';
+    memset(&x->res, 0, offsetof(struct response, problem.detail));
+    x->res.problem.detail[0] = '\0';
+    return x;
+}
 
 /* ---------------------------------------------------------------- the exchange */
 
@@ -150,7 +178,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connectio
             w->kicked_us = now_us;
         }
     }
-    struct exchange *x = calloc(1, sizeof *x);
+    struct exchange *x = exchange_new();
     if (x == NULL)
         return NULL;
     x->server = w->server;
