@@ -78,6 +78,24 @@ static const unsigned char json_escaped[256] = {
     [0x1C] = 1, [0x1D] = 1, [0x1E] = 1, [0x1F] = 1, ['"'] = 1,  ['\\'] = 1,
 };
 
+/* Appends the escape of ch, one of the bytes json_escaped marks. Returns 0 or -1. */
+static int append_escape(struct format_buf *buf, unsigned char ch) {
+    char esc[8];
+    const char *e = ch == '"'    ? "\\\""
+                    : ch == '\\' ? "\\\\"
+                    : ch == '\b' ? "\\b"
+                    : ch == '\f' ? "\\f"
+                    : ch == '\n' ? "\\n"
+                    : ch == '\r' ? "\\r"
+                    : ch == '\t' ? "\\t"
+                                 : NULL;
+    if (e == NULL) {
+        snprintf(esc, sizeof esc, "\\u%04X", ch);
+        e = esc;
+    }
+    return format_append(buf, e, strlen(e));
+}
+
 int format_append_json_string(struct format_buf *buf, const char *s) {
     size_t n = strlen(s);
     /* room for the text unescaped and its quotes: most texts need no more */
@@ -89,24 +107,69 @@ int format_append_json_string(struct format_buf *buf, const char *s) {
         unsigned char ch = (unsigned char)*p;
         if (!json_escaped[ch])
             continue;
-        char esc[8];
-        const char *e = ch == '"'    ? "\\\""
-                        : ch == '\\' ? "\\\\"
-                        : ch == '\b' ? "\\b"
-                        : ch == '\f' ? "\\f"
-                        : ch == '\n' ? "\\n"
-                        : ch == '\r' ? "\\r"
-                        : ch == '\t' ? "\\t"
-                                     : NULL;
-        if (e == NULL) {
-            snprintf(esc, sizeof esc, "\\u%04X", ch);
-            e = esc;
-        }
-        if (format_append(buf, run, (size_t)(p - run)) != 0 || format_append(buf, e, strlen(e)) != 0)
+        if (format_append(buf, run, (size_t)(p - run)) != 0 || append_escape(buf, ch) != 0)
             return -1;
         run = p + 1;
     }
     return format_append(buf, run, (size_t)(end - run)) != 0 ? -1 : format_append(buf, "\"", 1);
+}
+
+size_t format_utf8_sequence(const unsigned char *s) {
+    if ((s[0] & 0xE0) == 0xC0)
+        return s[0] >= 0xC2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
+    if ((s[0] & 0xF0) == 0xE0)
+        return (s[1] & 0xC0) == 0x80 && (s[2] & 0xC0) == 0x80 && !(s[0] == 0xE0 && s[1] < 0xA0) &&
+                       !(s[0] == 0xED && s[1] >= 0xA0)
+                   ? 3
+                   : 0;
+    if ((s[0] & 0xF8) == 0xF0)
+        return s[0] <= 0xF4 && (s[1] & 0xC0) == 0x80 && (s[2] & 0xC0) == 0x80 &&
+                       (s[3] & 0xC0) == 0x80 && !(s[0] == 0xF0 && s[1] < 0x90) &&
+                       !(s[0] == 0xF4 && s[1] >= 0x90)
+                   ? 4
+                   : 0;
+    return 0;
+}
+
+int format_utf8_valid(const char *s) {
+    const unsigned char *u = (const unsigned char *)s;
+    while (*u) {
+        size_t len = *u < 0x80 ? 1 : format_utf8_sequence(u);
+        if (len == 0)
+            return 0;
+        u += len;
+    }
+    return 1;
+}
+
+int format_append_json_utf8(struct format_buf *buf, const char *s) {
+    size_t n = strlen(s);
+    if (n > SIZE_MAX / 2 || buf_reserve(buf, n + 2) != 0)
+        return -1;
+    size_t start = buf->len;
+    buf->data[buf->len++] = '"';
+    const unsigned char *p = (const unsigned char *)s, *end = p + n, *run = p;
+    while (p < end) {
+        unsigned char ch = *p;
+        if (ch >= 0x80) {
+            size_t len = format_utf8_sequence(p);
+            if (len == 0) {
+                buf->len = start;
+                return 1;
+            }
+            p += len;
+        } else if (!json_escaped[ch]) {
+            p++;
+        } else {
+            if (format_append(buf, (const char *)run, (size_t)(p - run)) != 0 ||
+                append_escape(buf, ch) != 0)
+                return -1;
+            run = ++p;
+        }
+    }
+    return format_append(buf, (const char *)run, (size_t)(end - run)) != 0
+               ? -1
+               : format_append(buf, "\"", 1);
 }
 
 static int buf_printf(struct format_buf *buf, const char *fmt, ...)

@@ -38,6 +38,19 @@ int format_append_int(struct format_buf *buf, int64_t v);
  * json_dumps are the same bytes. Returns 0, or -1 when out of memory. */
 int format_append_json_string(struct format_buf *buf, const char *s);
 
+/* The length (2, 3 or 4) of the valid UTF-8 sequence that starts at s, whose first byte is
+ * not ASCII; 0 when it is not one (RFC 3629: no overlong forms, no surrogates, nothing past
+ * U+10FFFF). Reads no further than a NUL. */
+size_t format_utf8_sequence(const unsigned char *s);
+
+/* Is s (NUL-terminated) valid UTF-8, as format_utf8_sequence judges it? */
+int format_utf8_valid(const char *s);
+
+/* format_append_json_string for text that may not be UTF-8, checked in the same pass:
+ * 0 with s appended when it is valid UTF-8; 1 with nothing appended when it is not; -1
+ * when out of memory. */
+int format_append_json_utf8(struct format_buf *buf, const char *s);
+
 /* --- CSV (RFC 4180) ----------------------------------------------------------------------
  * CRLF line ends; a field is quoted when it contains `,` `"` CR or LF, quotes doubled.
  * `columns` is the NULL-terminated list of top-level fields, in order, each a plain field name

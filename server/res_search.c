@@ -33,33 +33,6 @@ static const char *const type_names[RECORD_TYPE_COUNT] = {
 #define TYPE_LIST                                                                                  \
     "assembly, session, intervention, organization, person, side_event, document, topic"
 
-/* Is s valid UTF-8 (no overlongs, no surrogates)? */
-static int utf8_valid(const unsigned char *s) {
-    while (*s) {
-        if (s[0] < 0x80) {
-            s++;
-        } else if ((s[0] & 0xE0) == 0xC0) {
-            if (s[0] < 0xC2 || (s[1] & 0xC0) != 0x80)
-                return 0;
-            s += 2;
-        } else if ((s[0] & 0xF0) == 0xE0) {
-            if ((s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[0] == 0xE0 && s[1] < 0xA0) ||
-                (s[0] == 0xED && s[1] >= 0xA0))
-                return 0;
-            s += 3;
-        } else if ((s[0] & 0xF8) == 0xF0) {
-            if (s[0] > 0xF4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 ||
-                (s[3] & 0xC0) != 0x80 || (s[0] == 0xF0 && s[1] < 0x90) ||
-                (s[0] == 0xF4 && s[1] >= 0x90))
-                return 0;
-            s += 4;
-        } else {
-            return 0;
-        }
-    }
-    return 1;
-}
-
 static int is_space(char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
@@ -229,10 +202,10 @@ static char *snippet_html(const char *raw) {
  * UTF-8 (a record text never fails the answer; jansson refused such text the same way).
  * Returns 0 or -1. */
 static int member_text(struct format_buf *b, const char *member, const char *text) {
-    if (text == NULL || !utf8_valid((const unsigned char *)text))
-        text = "";
-    return format_append(b, member, strlen(member)) != 0 ? -1
-                                                           : format_append_json_string(b, text);
+    if (format_append(b, member, strlen(member)) != 0)
+        return -1;
+    int rc = format_append_json_utf8(b, text ? text : "");
+    return rc == 1 ? format_append(b, "\"\"", 2) : rc;
 }
 
 /* Appends one hit as {"type", "ref": {id, slug?, name, kind?, honorific?}, "snippet"}, in
@@ -352,7 +325,7 @@ int res_search(struct request *req, struct response *res) {
                                  "search for");
     if (qlen > SEARCH_MAX_Q)
         return problem_parameter(&res->problem, "q", "q must be at most %d bytes", SEARCH_MAX_Q);
-    if (!utf8_valid((const unsigned char *)q))
+    if (!format_utf8_valid(q))
         return problem_parameter(&res->problem, "q", "q must be UTF-8 text");
     char match[SEARCH_MAX_Q * 2 + SEARCH_MAX_TERMS * 4 + 8];
     struct db_search_query query;

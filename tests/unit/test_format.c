@@ -327,6 +327,74 @@ static void json_string_as_jansson_writes_it(void **state) {
     }
 }
 
+/* A reference for format_utf8_valid: decode by the book (RFC 3629) and check the value. */
+static int utf8_by_the_book(const unsigned char *s, size_t n) {
+    for (size_t i = 0; i < n;) {
+        unsigned c = s[i];
+        size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+        if (len == 0 || i + len > n)
+            return 0;
+        unsigned long v = len == 1 ? c : c & (0xFFu >> (len + 1));
+        for (size_t k = 1; k < len; k++) {
+            if ((s[i + k] & 0xC0) != 0x80)
+                return 0;
+            v = (v << 6) | (s[i + k] & 0x3F);
+        }
+        static const unsigned long least[] = {0, 0, 0x80, 0x800, 0x10000};
+        if ((len > 1 && v < least[len]) || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+            return 0;
+        i += len;
+    }
+    return 1;
+}
+
+/* format_utf8_valid agrees with the reference on every string of up to three bytes drawn
+ * from boundary values, and format_append_json_utf8 appends exactly what
+ * format_append_json_string does for valid text and nothing (1) for the rest. */
+static void utf8_check_and_escape_in_one_pass(void **state) {
+    (void)state;
+    static const unsigned char bytes[] = {0x01, 0x22, 0x41, 0x5c, 0x7f, 0x80, 0x8f, 0x90, 0x9f,
+                                          0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xed, 0xef,
+                                          0xf0, 0xf4, 0xf5, 0xff};
+    const size_t nb = sizeof bytes;
+    size_t valid = 0, checked = 0;
+    for (size_t a = 0; a < nb; a++)
+        for (size_t b = 0; b <= nb; b++)
+            for (size_t c = 0; c <= nb; c++) {
+                unsigned char s[8] = {bytes[a], b < nb ? bytes[b] : 0, 0, 0};
+                if (b < nb)
+                    s[2] = c < nb ? bytes[c] : 0;
+                size_t n = strlen((const char *)s);
+                int want = utf8_by_the_book(s, n);
+                assert_int_equal(format_utf8_valid((const char *)s), want);
+                struct format_buf got = {0}, ref = {0};
+                assert_int_equal(format_append(&got, "x", 1), 0);
+                int rc = format_append_json_utf8(&got, (const char *)s);
+                assert_int_equal(rc, want ? 0 : 1);
+                assert_int_equal(format_append(&ref, "x", 1), 0);
+                if (want)
+                    assert_int_equal(format_append_json_string(&ref, (const char *)s), 0);
+                assert_int_equal(got.len, ref.len);
+                assert_memory_equal(got.data, ref.data, ref.len);
+                format_buf_free(&got);
+                format_buf_free(&ref);
+                valid += (size_t)want;
+                checked++;
+            }
+    /* four-byte forms and the edges of the ranges */
+    const char *const four[] = {"\xf0\x9f\x98\x80", "\xf4\x8f\xbf\xbf", "\xf4\x90\x80\x80",
+                                "\xf0\x8f\xbf\xbf", "\xed\x9f\xbf", "\xed\xa0\x80",
+                                "\xe0\xa0\x80", "\xe0\x9f\xbf", "a\xf0\x9f\x98"};
+    for (size_t i = 0; i < sizeof four / sizeof four[0]; i++) {
+        int want = utf8_by_the_book((const unsigned char *)four[i], strlen(four[i]));
+        assert_int_equal(format_utf8_valid(four[i]), want);
+        struct format_buf got = {0};
+        assert_int_equal(format_append_json_utf8(&got, four[i]), want ? 0 : 1);
+        format_buf_free(&got);
+    }
+    assert_true(valid > 100 && valid < checked);
+}
+
 /* format_append_int writes what printf's %lld writes, the extremes included. */
 static void int_as_printf_writes_it(void **state) {
     (void)state;
@@ -357,6 +425,7 @@ int main(void) {
         cmocka_unit_test(ics_side_event_hosts),
         cmocka_unit_test(ics_empty_feed),
         cmocka_unit_test(json_string_as_jansson_writes_it),
+        cmocka_unit_test(utf8_check_and_escape_in_one_pass),
         cmocka_unit_test(int_as_printf_writes_it),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
