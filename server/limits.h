@@ -10,8 +10,12 @@
 /* Connections one client address may hold, so one script cannot take them all (a
  * dashboard host with a thousand event-stream listeners still fits). */
 #define MAX_CONNECTIONS_PER_IP 2048
-/* File descriptors besides connections: the database, its WAL and shm, logs. */
+/* File descriptors besides connections and workers: the listening socket, the revision
+ * watcher's database connections, logs, the standard streams. */
 #define RESERVED_FDS 64
+/* File descriptors each worker holds: its epoll set, libmicrohttpd's wake-up eventfd and
+ * plenary's (http.c, struct worker), and its database file, WAL and shm. */
+#define FDS_PER_WORKER 6
 /* Connections the kernel queues for the accepting thread before it refuses more. */
 #define LISTEN_BACKLOG 1024
 /* Connections from which a worker can fill one round of libmicrohttpd's epoll loop (128

@@ -29,13 +29,14 @@ static const char usage[] =
     "  --version  print the version\n"
     "  --help     this text\n";
 
-/* Raises the soft file-descriptor limit so that MAX_CONNECTIONS fit (the default soft
- * limit, 1024, would refuse connections long before). Never above the hard limit. */
-static void raise_fd_limit(void) {
+/* Raises the soft file-descriptor limit so that MAX_CONNECTIONS fit beside what `threads`
+ * workers hold (the default soft limit, 1024, would refuse connections long before). Never
+ * above the hard limit. */
+static void raise_fd_limit(unsigned threads) {
     struct rlimit limit;
     if (getrlimit(RLIMIT_NOFILE, &limit) != 0)
         return;
-    rlim_t wanted = (rlim_t)MAX_CONNECTIONS + RESERVED_FDS;
+    rlim_t wanted = (rlim_t)MAX_CONNECTIONS + RESERVED_FDS + (rlim_t)threads * FDS_PER_WORKER;
     if (limit.rlim_cur >= wanted)
         return;
     limit.rlim_cur = limit.rlim_max == RLIM_INFINITY || limit.rlim_max >= wanted ? wanted
@@ -62,7 +63,7 @@ static int serve(int argc, char **argv) {
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    raise_fd_limit();
+    raise_fd_limit(cfg.threads);
     db_global_init();
     char err[256];
     if (revision_start(cfg.db_path, err, sizeof err) != 0) {
