@@ -288,7 +288,7 @@ static void on_connection(void *cls, struct MHD_Connection *connection, void **s
                           enum MHD_ConnectionNotificationCode toe) {
     struct worker *w = cls;
     (void)socket_context;
-    metrics_connection(toe == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
+    metrics_connection(w->index, toe == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
     if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
         const union MHD_ConnectionInfo *peer =
             MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -1319,6 +1319,7 @@ struct http_server *http_start(const struct config *cfg, char *err, size_t err_s
         goto fail;
     }
     server->accept_started = 1;
+    metrics_workers(server->worker_count);
     if (pthread_create(&server->waiter_thread, NULL, waiter_main, server) != 0) {
         snprintf(err, err_size, "cannot start the waiter thread");
         stop_accepting(server);

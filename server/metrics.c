@@ -28,6 +28,8 @@ static atomic_uint_fast64_t requests[METRICS_MAX_ROUTES + 1][STATUS_SLOTS];
 static atomic_uint_fast64_t latency_buckets[BUCKETS + 1]; /* last: +Inf */
 static atomic_uint_fast64_t latency_sum_micros;
 static atomic_int_fast64_t open_connections;
+static atomic_int_fast64_t worker_connections[METRICS_MAX_WORKERS];
+static atomic_uint worker_count;
 static atomic_uint_fast64_t cache_hits, cache_misses;
 
 static size_t status_slot(int status) {
@@ -48,8 +50,14 @@ void metrics_request(int route, int status, uint64_t micros) {
     atomic_fetch_add_explicit(&latency_sum_micros, micros, memory_order_relaxed);
 }
 
-void metrics_connection(int delta) {
+void metrics_workers(unsigned count) {
+    atomic_store(&worker_count, count < METRICS_MAX_WORKERS ? count : METRICS_MAX_WORKERS);
+}
+
+void metrics_connection(unsigned worker, int delta) {
     atomic_fetch_add_explicit(&open_connections, delta, memory_order_relaxed);
+    if (worker < METRICS_MAX_WORKERS)
+        atomic_fetch_add_explicit(&worker_connections[worker], delta, memory_order_relaxed);
 }
 
 int64_t metrics_open_connections(void) {
@@ -138,6 +146,14 @@ char *metrics_render(int64_t revision, size_t *len) {
                 "# TYPE plenary_open_connections gauge\n"
                 "plenary_open_connections %lld\n",
                 (long long)metrics_open_connections());
+    unsigned workers = atomic_load(&worker_count);
+    if (workers > 0)
+        text_printf(&t, "# HELP plenary_worker_connections Client connections each worker "
+                        "serves now (the accepting thread keeps them even).\n"
+                        "# TYPE plenary_worker_connections gauge\n");
+    for (unsigned w = 0; w < workers; w++)
+        text_printf(&t, "plenary_worker_connections{worker=\"%u\"} %lld\n", w,
+                    (long long)atomic_load_explicit(&worker_connections[w], memory_order_relaxed));
     text_printf(&t,
                 "# HELP plenary_cache_lookups_total Response-cache lookups, by result.\n"
                 "# TYPE plenary_cache_lookups_total counter\n"

@@ -8,8 +8,12 @@
 
 /* Counts one answered request: route index (or -1 for no route), status and latency. */
 void metrics_request(int route, int status, uint64_t micros);
-/* A connection opened (+1) or closed (-1). */
-void metrics_connection(int delta);
+/* The number of workers whose connections are counted apart (at most METRICS_MAX_WORKERS;
+ * 0 until the HTTP layer starts). */
+#define METRICS_MAX_WORKERS 64
+void metrics_workers(unsigned count);
+/* A connection opened (+1) or closed (-1) on worker `worker`. */
+void metrics_connection(unsigned worker, int delta);
 /* A response-cache lookup that hit (1) or missed (0). */
 void metrics_cache(int hit);
 /* The number of connections open now. */

@@ -359,22 +359,27 @@ static int round_trip_all(struct client *clients, int n, pid_t stopped_pid, int 
     return answered;
 }
 
-/* The open connections the daemon's metrics report. */
-static long open_connections(struct daemon *e) {
+/* A gauge of the daemon's metrics (line is "\nname " or "\nname{labels} "), or -1. */
+static long metric(struct daemon *e, const char *line) {
     struct reply r;
     if (http_get(e, "/metrics", &r) != 0)
         return -1;
-    const char *line = strstr(r.body, "\nplenary_open_connections ");
-    long open = line ? atol(line + strlen("\nplenary_open_connections ")) : -1;
+    const char *at = strstr(r.body, line);
+    long value = at ? atol(at + strlen(line)) : -1;
     reply_free(&r);
-    return open;
+    return value;
+}
+
+static long open_connections(struct daemon *e) {
+    return metric(e, "\nplenary_open_connections ");
 }
 
 /* libmicrohttpd 0.9.75 reads epoll events 128 at a time and, after a full round, waits
  * again as if nothing were ready (http.c, struct worker): 256 connections on 2 workers,
  * all sending while the daemon is stopped, give each worker exactly 128 events at once.
  * Every request must still be answered, in far less than the 30 s such a stall lasted,
- * and connections closed by their clients must be closed by the daemon. */
+ * and connections closed by their clients must be closed by the daemon. The workers hold
+ * equal shares (/metrics). */
 static void full_event_round_does_not_stall(void **state) {
     (void)state;
     enum { CLIENTS = 256, ROUNDS = 4 };
@@ -387,6 +392,11 @@ static void full_event_round_does_not_stall(void **state) {
         assert_true(clients[i].fd >= 0);
     }
     assert_int_equal(round_trip_all(clients, CLIENTS, 0, 10), CLIENTS);
+    /* the accepting thread gave each worker half (metrics' own connection is one more) */
+    long first = metric(&e, "\nplenary_worker_connections{worker=\"0\"} ");
+    long second = metric(&e, "\nplenary_worker_connections{worker=\"1\"} ");
+    if (first + second != CLIENTS + 1 || labs(first - second) > 1)
+        fail_msg("workers hold %ld and %ld of %d connections", first, second, CLIENTS + 1);
     for (int round = 0; round < ROUNDS; round++) {
         int answered = round_trip_all(clients, CLIENTS, e.pid, 10);
         if (answered != CLIENTS)
