@@ -21,8 +21,11 @@
 /* Connections from which a worker can fill one round of libmicrohttpd's epoll loop (128
  * events, its own wake-up among them) and so stall; see struct worker in http.c. */
 #define STALL_RISK_CONNECTIONS 120
-/* Milliseconds between looks at workers that could stall. */
+/* Milliseconds between looks at workers that could stall, while they are busy; and once
+ * they have all been quiet for STALL_REST_LOOKS looks (a look wakes each quiet one). */
 #define STALL_WATCH_MS 2
+#define STALL_REST_LOOKS 16
+#define STALL_REST_MS 50
 /* Microseconds between a busy worker's own wake-ups (one per request cost 3% of the
  * cached page's rate). */
 #define KICK_INTERVAL_US 200
