@@ -1,7 +1,8 @@
 /* test_spine.c: the daemon end to end — keep-alive over several requests, problem answers for
  * unknown paths and methods, every framing attack refused, limits, the meta endpoints, a
  * graceful SIGTERM that completes a request in flight and exits 0, connections shared
- * evenly among the workers, and no worker stalled by a full round of its event loop. */
+ * evenly among the workers, no worker stalled by a full round of its event loop, and the
+ * per-address connection limit. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +24,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 static struct daemon d;
@@ -415,6 +417,59 @@ static void full_event_round_does_not_stall(void **state) {
     assert_int_equal(daemon_stop(&e), 0);
 }
 
+/* One client address may hold MAX_CONNECTIONS_PER_IP (server/limits.h: 2048) connections:
+ * the accepting thread serves that many from 127.0.0.1 and closes the ones past it, and
+ * frees the address's count as they close. Skipped when this process cannot open that many
+ * descriptors. */
+static void connections_past_the_address_limit_are_refused(void **state) {
+    (void)state;
+    enum { PER_ADDRESS = 2048, EXTRA = 16, ALL = PER_ADDRESS + EXTRA };
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_max < ALL + 128)
+        skip();
+    if (limit.rlim_cur < ALL + 128) {
+        limit.rlim_cur = ALL + 128;
+        if (setrlimit(RLIMIT_NOFILE, &limit) != 0)
+            skip();
+    }
+    struct daemon e;
+    assert_int_equal(daemon_start(&e, 0, NULL), 0);
+    /* the harness's own keep-alive connection (libcurl's, open since the start's health
+     * check) is one of the address's: one more request on it makes sure it is still open */
+    assert_int_equal(open_connections(&e), 1);
+    static int fds[ALL];
+    for (int i = 0; i < ALL; i++) {
+        fds[i] = client_connect(e.port);
+        assert_true(fds[i] >= 0); /* the kernel completes the handshake either way */
+    }
+    const char *get = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    int answered = 0, refused = 0;
+    for (int i = 0; i < ALL; i++) {
+        char buf[64] = "";
+        struct pollfd p = {.fd = fds[i], .events = POLLIN};
+        ssize_t got = send(fds[i], get, strlen(get), MSG_NOSIGNAL) == (ssize_t)strlen(get) &&
+                              poll(&p, 1, 5000) == 1
+                          ? recv(fds[i], buf, sizeof buf - 1, 0)
+                          : -1;
+        if (got > 0 && strncmp(buf, "HTTP/1.1 200", 12) == 0)
+            answered++;
+        else
+            refused++; /* closed at once: recv gives 0 or ECONNRESET */
+    }
+    assert_int_equal(answered, PER_ADDRESS - 1);
+    assert_int_equal(refused, EXTRA + 1);
+    for (int i = 0; i < ALL; i++)
+        close(fds[i]);
+    /* the count is given back: a new connection is served */
+    long open = -1;
+    for (int tries = 0; tries < 100 && (open = open_connections(&e)) > 1; tries++) {
+        struct timespec pause = {0, 20 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+    assert_int_equal(open, 1);
+    assert_int_equal(daemon_stop(&e), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(keep_alive_holds),
@@ -431,6 +486,7 @@ int main(void) {
         cmocka_unit_test(metrics_count_requests),
         cmocka_unit_test(sigterm_completes_request_in_flight),
         cmocka_unit_test(full_event_round_does_not_stall),
+        cmocka_unit_test(connections_past_the_address_limit_are_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
