@@ -96,24 +96,6 @@ static int append_escape(struct format_buf *buf, unsigned char ch) {
     return format_append(buf, e, strlen(e));
 }
 
-int format_append_json_string(struct format_buf *buf, const char *s) {
-    size_t n = strlen(s);
-    /* room for the text unescaped and its quotes: most texts need no more */
-    if (n > SIZE_MAX / 2 || buf_reserve(buf, n + 2) != 0)
-        return -1;
-    buf->data[buf->len++] = '"';
-    const char *run = s, *end = s + n;
-    for (const char *p = s; p < end; p++) {
-        unsigned char ch = (unsigned char)*p;
-        if (!json_escaped[ch])
-            continue;
-        if (format_append(buf, run, (size_t)(p - run)) != 0 || append_escape(buf, ch) != 0)
-            return -1;
-        run = p + 1;
-    }
-    return format_append(buf, run, (size_t)(end - run)) != 0 ? -1 : format_append(buf, "\"", 1);
-}
-
 size_t format_utf8_sequence(const unsigned char *s) {
     if ((s[0] & 0xE0) == 0xC0)
         return s[0] >= 0xC2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
@@ -142,8 +124,11 @@ int format_utf8_valid(const char *s) {
     return 1;
 }
 
-int format_append_json_utf8(struct format_buf *buf, const char *s) {
+/* Appends s as a JSON string (format_append_json_string). When check_utf8, each non-ASCII
+ * sequence must be valid UTF-8: else nothing is appended and 1 returned. 0, 1 or -1. */
+static int append_json(struct format_buf *buf, const char *s, int check_utf8) {
     size_t n = strlen(s);
+    /* room for the text unescaped and its quotes: most texts need no more */
     if (n > SIZE_MAX / 2 || buf_reserve(buf, n + 2) != 0)
         return -1;
     size_t start = buf->len;
@@ -151,7 +136,7 @@ int format_append_json_utf8(struct format_buf *buf, const char *s) {
     const unsigned char *p = (const unsigned char *)s, *end = p + n, *run = p;
     while (p < end) {
         unsigned char ch = *p;
-        if (ch >= 0x80) {
+        if (ch >= 0x80 && check_utf8) {
             size_t len = format_utf8_sequence(p);
             if (len == 0) {
                 buf->len = start;
@@ -170,6 +155,14 @@ int format_append_json_utf8(struct format_buf *buf, const char *s) {
     return format_append(buf, (const char *)run, (size_t)(end - run)) != 0
                ? -1
                : format_append(buf, "\"", 1);
+}
+
+int format_append_json_string(struct format_buf *buf, const char *s) {
+    return append_json(buf, s, 0);
+}
+
+int format_append_json_utf8(struct format_buf *buf, const char *s) {
+    return append_json(buf, s, 1);
 }
 
 static int buf_printf(struct format_buf *buf, const char *fmt, ...)
