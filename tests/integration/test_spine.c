@@ -264,14 +264,22 @@ static void metrics_count_requests(void **state) {
     reply_free(&r);
 }
 
+/* A TCP connection to the daemon on 127.0.0.1:port, or -1. */
+static int client_connect(unsigned port) {
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (s < 0 || connect(s, (struct sockaddr *)&a, sizeof a) != 0)
+        return -1;
+    return s;
+}
+
 static void sigterm_completes_request_in_flight(void **state) {
     (void)state;
     struct daemon e;
     assert_int_equal(daemon_start(&e, 0, NULL), 0);
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)e.port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    assert_int_equal(connect(s, (struct sockaddr *)&a, sizeof a), 0);
+    int s = client_connect(e.port);
+    assert_true(s >= 0);
     const char *head = "POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nab";
     assert_true(send(s, head, strlen(head), 0) > 0);
     struct timespec pause = {0, 200 * 1000 * 1000};
@@ -301,14 +309,6 @@ struct client {
     size_t got;
 };
 
-static int client_connect(unsigned port) {
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    if (s < 0 || connect(s, (struct sockaddr *)&a, sizeof a) != 0)
-        return -1;
-    return s;
-}
 
 /* Is the whole answer in c->buf (a header block and its Content-Length of body)? */
 static int client_answered(const struct client *c) {
