@@ -820,6 +820,13 @@ static inline int sum_columns(const unsigned char *a, size_t len, int columns, i
                               int *reach) {
     for (int c = 0; c < DB_FTS_MAX_COLUMNS; c++) /* a fixed count: stores, not a call */
         count[c] = reach[c] = 0;
+    if (len == 1 && a[0] >= 2 && a[0] < 0x80) {
+        /* one occurrence in the first column, the commonest list of a word in running text:
+         * what the loop below would find, without its checks */
+        count[0] = 1;
+        reach[0] = a[0] - 1; /* offset a[0] - 2, plus one */
+        return 1;
+    }
     const unsigned char *end = a + len;
     int total = 0, column = 0, offset = 0, rc;
     while ((rc = poslist_next(&a, end, (uint64_t)columns, &column, &offset)) == 1) {
@@ -891,15 +898,38 @@ int db_fts_postings_rows(struct db_fts_postings *p, int columns, struct db_fts_r
          * db_fts_postings_next */
         struct seg_reader *r = (struct seg_reader *)p->current;
         if (p->started && p->alone && r != NULL && !r->done && !r->whole) {
-            size_t limit = seg_cut_end(r);
-            while (n < max && lone_next(p, r, limit)) {
-                if (r->pos_len == 0)
+            /* lone_next's reading, its state in locals (the rows written cannot alias them) */
+            const unsigned char *bytes = r->leaf.bytes;
+            size_t limit = seg_cut_end(r), off = r->off, first_rowid = r->leaf.first_rowid;
+            int64_t rowid = r->rowid, others = p->others;
+            const unsigned char *pos = r->pos;
+            size_t pos_len = r->pos_len;
+            int damaged = 0;
+            while (n < max && off + 2 <= limit && off != first_rowid) {
+                const unsigned char *e = bytes + off;
+                size_t start = off + 2, need = e[1] >> 1;
+                if (e[0] == 0 || e[0] >= 0x80 || e[1] >= 0x80 || need > limit - start ||
+                    rowid > INT64_MAX - e[0] || rowid + e[0] >= others)
+                    break;
+                rowid += e[0];
+                pos = e + 2;
+                pos_len = need;
+                off = start + need;
+                if (need == 0)
                     continue; /* a deletion: the row is not listed */
                 struct db_fts_row *row = &rows[n++];
-                row->rowid = r->rowid;
-                if (sum_columns(r->pos, r->pos_len, columns, row->count, row->reach) < 0)
-                    return -1;
+                row->rowid = rowid;
+                if (sum_columns(pos, need, columns, row->count, row->reach) < 0) {
+                    damaged = 1;
+                    break;
+                }
             }
+            r->rowid = p->rowid = rowid;
+            r->off = off;
+            r->pos = pos;
+            r->pos_len = pos_len;
+            if (damaged)
+                return -1;
             if (n == max)
                 break;
         }

@@ -21,10 +21,12 @@
  * words — every phrase one ASCII word, the last one replaced by its exact terms (type-ahead)
  * — the same candidates are read without a MATCH statement: scan_direct walks each term's
  * postings (db_fts.c reads them from the index's leaves) in rowid order, intersects the
- * phrases, and scores each row with plenary_rank's arithmetic and pruning, the rows'
- * lengths taken from an array read once per revision (bm25's norms, 2 bytes a row). FTS5
- * spent ~2,000 instructions per candidate on its cursor, the auxiliary call and the
- * statement's steps; the walk spends ~150. It gives the same candidates, scores to the bit,
+ * phrases, and scores each row with plenary_rank's arithmetic, the rows' lengths taken from
+ * an array read once per revision (bm25's norms, 2 bytes a row); the pruning by bounds is
+ * kept for the rows whose length must be looked up. FTS5 spent ~2,000 instructions per
+ * candidate on its cursor, the auxiliary call and the statement's steps; the walk of one
+ * term spends ~90 (decoding its entry, scoring, one comparison with the page's worst). It
+ * gives the same candidates, scores to the bit,
  * order and counts (tests/unit/test_search.c compares both ways on a generated record, before
  * and after writes); anything the reader does not recognise sends the type, or the whole
  * ranking, back through FTS5.
@@ -249,6 +251,14 @@ static void best_add(struct best *b, struct candidate c) {
     }
 }
 
+/* best_add for a scan's many candidates, most of them worse than every one kept: those cost
+ * one comparison of scores here, without the call. */
+static inline void best_offer(struct best *b, struct candidate c) {
+    if (b->keep > 0 && b->count == b->keep && c.score > b->at[0].score)
+        return;
+    best_add(b, c);
+}
+
 /* ---- The rank function ----------------------------------------------------------------------- */
 
 /* The pointer type of plenary_rank's argument. */
@@ -291,6 +301,16 @@ static double rank_ceiling(const double *idf, int phrases) {
     for (int i = 0; i < phrases; i++)
         sum += idf[i] * (BM25_K1 + 1.0);
     return sum * (1.0 + 1e-9);
+}
+
+/* bm25 of a row `d` tokens long whose phrases have the weighted frequencies freq: the
+ * arithmetic of plenary_rank (and of FTS5's bm25), in the same order, so the same doubles. */
+static inline double rank_score(const struct rank_ctx *r, const double *freq, double d) {
+    const double k1 = BM25_K1, b = BM25_B;
+    double score = 0.0;
+    for (int i = 0; i < r->phrases; i++)
+        score += r->idf[i] * ((freq[i] * (k1 + 1.0)) / (freq[i] + k1 * (1 - b + b * d / r->avgdl)));
+    return score;
 }
 
 /* Can no candidate scoring -ceiling or worse (of type, from id on) join the best? */
@@ -365,7 +385,6 @@ static int rank_prepare(const Fts5ExtensionApi *api, Fts5Context *fts, struct ra
  * row, the most costly part), since bm25 only falls as a row grows longer. */
 static void rank_function(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
                           int nval, sqlite3_value **val) {
-    const double k1 = BM25_K1, b = BM25_B;
     struct rank_ctx *r = nval == 1 ? sqlite3_value_pointer(val[0], RANK_POINTER) : NULL;
     if (r == NULL) {
         sqlite3_result_error(ctx, "plenary_rank: no rank context", -1);
@@ -396,10 +415,7 @@ static void rank_function(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3
     /* bm25's arithmetic, in bm25's order, so that the scores are bm25's to the last bit; the
      * bound is the same arithmetic with the shortest length, not smaller in floating point */
     if (rc == SQLITE_OK && r->best != NULL && best_full(r->best)) {
-        double d = (double)shortest, bound = 0.0;
-        for (int i = 0; i < r->phrases; i++)
-            bound +=
-                r->idf[i] * ((freq[i] * (k1 + 1.0)) / (freq[i] + k1 * (1 - b + b * d / r->avgdl)));
+        double bound = rank_score(r, freq, (double)shortest);
         if (rank_hopeless(r->best, bound, r->type, api->xRowid(fts))) {
             sqlite3_result_null(ctx);
             return;
@@ -412,10 +428,7 @@ static void rank_function(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3
         sqlite3_result_error_code(ctx, rc);
         return;
     }
-    double d = (double)tokens, score = 0.0;
-    for (int i = 0; i < r->phrases; i++)
-        score += r->idf[i] * ((freq[i] * (k1 + 1.0)) / (freq[i] + k1 * (1 - b + b * d / r->avgdl)));
-    sqlite3_result_double(ctx, -1.0 * score);
+    sqlite3_result_double(ctx, -1.0 * rank_score(r, freq, (double)tokens));
 }
 
 /* ---- Per-connection state -------------------------------------------------------------------- */
@@ -827,6 +840,15 @@ static const struct db_fts_lengths *lengths_of(struct db *db, struct search_conn
     return c->lengths_kept[type] ? &c->lengths[type] : NULL;
 }
 
+/* The row's length from the table's lengths in memory, or -1 when they do not hold it. */
+static inline int64_t kept_length(const struct db_fts_lengths *lengths, int64_t row) {
+    if (lengths == NULL || row < lengths->first ||
+        (uint64_t)row - (uint64_t)lengths->first >= lengths->count)
+        return -1;
+    uint16_t tokens = lengths->tokens[row - lengths->first];
+    return tokens == DB_FTS_NO_LENGTH ? -1 : tokens;
+}
+
 /* Scores a row as plenary_rank would, from the weighted frequency of each phrase (freq) and
  * how far its occurrences reach in each column, and offers it to out: the same pruning, the
  * same arithmetic in the same order, so the same doubles. The row's length comes from the
@@ -836,31 +858,36 @@ static const struct db_fts_lengths *lengths_of(struct db *db, struct search_conn
 static int rank_offer(struct db *db, int type, const struct rank_ctx *r, const double *freq,
                       const int *reach, int64_t row, const struct db_fts_lengths *lengths,
                       struct best *out) {
-    const double k1 = BM25_K1, b = BM25_B;
-    if (best_full(out)) {
+    int64_t tokens = kept_length(lengths, row);
+    if (tokens < 0 && best_full(out)) {
+        /* the lookup below costs ~3,000 instructions: first the bound at the shortest length
+         * the positions allow (with the length at hand, the bound would cost what the score
+         * does) */
         int64_t shortest = 0;
         for (int c = 0; c < r->columns; c++)
             shortest += reach[c];
-        double d = (double)shortest, bound = 0.0;
-        for (int i = 0; i < r->phrases; i++)
-            bound +=
-                r->idf[i] * ((freq[i] * (k1 + 1.0)) / (freq[i] + k1 * (1 - b + b * d / r->avgdl)));
-        if (rank_hopeless(out, bound, type, row))
+        if (rank_hopeless(out, rank_score(r, freq, (double)shortest), type, row))
             return 0;
     }
-    int64_t tokens = -1;
-    if (lengths != NULL && row >= lengths->first &&
-        (uint64_t)row - (uint64_t)lengths->first < lengths->count)
-        tokens = lengths->tokens[row - lengths->first];
-    if (tokens < 0 || tokens == DB_FTS_NO_LENGTH)
+    if (tokens < 0)
         tokens = db_fts_row_tokens(db, &types[type].fts, row, types[type].columns);
     if (tokens < 0 || tokens > INT32_MAX)
         return -1;
-    double d = (double)(int)tokens, score = 0.0;
-    for (int i = 0; i < r->phrases; i++)
-        score += r->idf[i] * ((freq[i] * (k1 + 1.0)) / (freq[i] + k1 * (1 - b + b * d / r->avgdl)));
+    double score = rank_score(r, freq, (double)(int)tokens);
     best_add(out, (struct candidate){.score = -1.0 * score, .id = row, .type = type});
     return 0;
+}
+
+/* Are the table's column weights whole numbers (as small as weights are)? Then a row's
+ * weighted frequency is the same double whether each occurrence adds its column's weight
+ * (rank_sum, plenary_rank) or each column adds weight times count: every partial sum is a
+ * whole number a double holds exactly. */
+static int whole_weights(const struct rank_ctx *r) {
+    for (int c = 0; c < r->columns; c++)
+        if (!(r->weights[c] >= 0.0 && r->weights[c] <= 1024.0 &&
+              r->weights[c] == (double)(int)r->weights[c]))
+            return 0;
+    return 1;
 }
 
 /* Adds one term's occurrences in a row to its phrase's weighted frequency and to the
@@ -1076,10 +1103,22 @@ static int64_t scan_direct(struct db *db, struct search_conn *c, int type,
                     ? -1
                     : 1;
         }
+        int whole = whole_weights(r);
         while (n > 0) {
             for (int i = 0; i < n; i++, rows++) {
                 const struct db_fts_row *row = &batch[i];
                 *last = row->rowid;
+                int64_t tokens = whole ? kept_length(lengths, row->rowid) : -1;
+                if (tokens >= 0) {
+                    /* the common case, scored outright: the pruning below saves lookups of
+                     * the length, and here it is at hand */
+                    double freq = 0.0;
+                    for (int col = 0; col < r->columns; col++)
+                        freq += r->weights[col] * row->count[col];
+                    double score = rank_score(r, &freq, (double)tokens);
+                    best_offer(out, (struct candidate){-1.0 * score, row->rowid, type});
+                    continue;
+                }
                 if (rank_hopeless(out, r->ceiling, type, row->rowid))
                     continue;
                 double freq = 0.0;
