@@ -78,6 +78,21 @@ static const unsigned char json_escaped[256] = {
     [0x1C] = 1, [0x1D] = 1, [0x1E] = 1, [0x1F] = 1, ['"'] = 1,  ['\\'] = 1,
 };
 
+/* Bit tricks over eight bytes at once (Hacker's Delight, ch. 6): the high bit of each byte of
+ * the result is set where that byte of x is zero; exact, with no false hits. */
+#define BYTES(b) (0x0101010101010101ULL * (b))
+static inline uint64_t zero_bytes(uint64_t x) {
+    return (x - BYTES(0x01)) & ~x & BYTES(0x80);
+}
+
+/* Does any of the eight bytes of x need more than a copy into a JSON string: a control
+ * character, the quote, the backslash, or a byte of a multi-byte UTF-8 sequence (checked)? */
+static inline int needs_care(uint64_t x) {
+    uint64_t high = x & BYTES(0x80);                        /* 0x80 and above */
+    uint64_t control = (x - BYTES(0x20)) & ~x & BYTES(0x80); /* below 0x20 (exact below 0x80) */
+    return (high | control | zero_bytes(x ^ BYTES('"')) | zero_bytes(x ^ BYTES('\\'))) != 0;
+}
+
 /* Appends the escape of ch, one of the bytes json_escaped marks. Returns 0 or -1. */
 static int append_escape(struct format_buf *buf, unsigned char ch) {
     char esc[8];
@@ -135,6 +150,15 @@ static int append_json(struct format_buf *buf, const char *s, int check_utf8) {
     buf->data[buf->len++] = '"';
     const unsigned char *p = (const unsigned char *)s, *end = p + n, *run = p;
     while (p < end) {
+        while (end - p >= 8) { /* most of a text: eight bytes at a time that need nothing */
+            uint64_t x;
+            memcpy(&x, p, sizeof x);
+            if (needs_care(x))
+                break;
+            p += 8;
+        }
+        if (p == end)
+            break;
         unsigned char ch = *p;
         if (ch >= 0x80 && check_utf8) {
             size_t len = format_utf8_sequence(p);

@@ -395,6 +395,44 @@ static void utf8_check_and_escape_in_one_pass(void **state) {
     assert_true(valid > 100 && valid < checked);
 }
 
+/* Both writers read eight plain bytes at a time: a byte that needs care (a control character,
+ * a quote, a backslash, a byte of a UTF-8 sequence, valid or not) is found at every offset of
+ * a longer text, and the text is written as jansson writes it, or refused when it is not
+ * UTF-8. */
+static void escapes_found_at_every_offset(void **state) {
+    (void)state;
+    static const char *const pieces[] = {"\"", "\\", "\n", "\x01", "\x1f", "\x7f", "/",
+                                         "\xc3\xa9", "\xe2\x80\x94", "\xf0\x9f\x98\x80",
+                                         "\x80", "\xc3", "\xed\xa0\x80", "\xff", " ", "~"};
+    for (size_t k = 0; k < sizeof pieces / sizeof pieces[0]; k++)
+        for (size_t at = 0; at <= 20; at++) {
+            char text[40];
+            memset(text, 'a', sizeof text);
+            size_t len = strlen(pieces[k]);
+            memcpy(text + at, pieces[k], len);
+            text[at + len + 3 + at % 9] = '\0'; /* texts of every length mod 8 */
+            int valid = utf8_by_the_book((const unsigned char *)text, strlen(text));
+            struct format_buf got = {0};
+            assert_int_equal(format_append_json_utf8(&got, text), valid ? 0 : 1);
+            if (valid) {
+                json_t *array = json_pack("[s]", text);
+                assert_non_null(array);
+                char *dumped = json_dumps(array, JSON_COMPACT);
+                size_t n = strlen(dumped) - 2; /* without the brackets */
+                assert_int_equal(got.len, n);
+                assert_memory_equal(got.data, dumped + 1, n);
+                struct format_buf plain = {0};
+                assert_int_equal(format_append_json_string(&plain, text), 0);
+                assert_int_equal(plain.len, n);
+                assert_memory_equal(plain.data, dumped + 1, n);
+                format_buf_free(&plain);
+                free(dumped);
+                json_decref(array);
+            }
+            format_buf_free(&got);
+        }
+}
+
 /* format_append_int writes what printf's %lld writes, the extremes included. */
 static void int_as_printf_writes_it(void **state) {
     (void)state;
@@ -426,6 +464,7 @@ int main(void) {
         cmocka_unit_test(ics_empty_feed),
         cmocka_unit_test(json_string_as_jansson_writes_it),
         cmocka_unit_test(utf8_check_and_escape_in_one_pass),
+        cmocka_unit_test(escapes_found_at_every_offset),
         cmocka_unit_test(int_as_printf_writes_it),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
