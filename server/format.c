@@ -42,7 +42,7 @@ static int buf_reserve(struct format_buf *buf, size_t n) {
     return 0;
 }
 
-int format_append(struct format_buf *buf, const char *s, size_t n) {
+int format_append_grow(struct format_buf *buf, const char *s, size_t n) {
     if (buf_reserve(buf, n) != 0)
         return -1;
     if (n > 0)

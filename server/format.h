@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* A growable byte buffer the streaming functions append to. Zero-initialize it
  * (`struct format_buf b = {0};`); free it with format_buf_free. `data` is always
@@ -26,8 +27,21 @@ void format_buf_free(struct format_buf *buf);
  * leaves the buffer empty. Returns "" (malloc'd) for an empty buffer; NULL when out of memory. */
 char *format_buf_take(struct format_buf *buf, size_t *len);
 
-/* Appends n bytes of s. Returns 0, or -1 when out of memory. */
-int format_append(struct format_buf *buf, const char *s, size_t n);
+/* format_append when the bytes do not fit the room there is: grows the buffer first. */
+int format_append_grow(struct format_buf *buf, const char *s, size_t n);
+
+/* Appends n bytes of s. Returns 0, or -1 when out of memory. Inline: an answer is written a
+ * few bytes at a time (a search page in ~200 pieces), nearly all into room already there,
+ * and a call per piece cost more than the copy. */
+static inline int format_append(struct format_buf *buf, const char *s, size_t n) {
+    if (n >= buf->cap - buf->len) /* also an empty buffer: cap and len 0 */
+        return format_append_grow(buf, s, n);
+    if (n > 0)
+        memcpy(buf->data + buf->len, s, n);
+    buf->len += n;
+    buf->data[buf->len] = '\0';
+    return 0;
+}
 
 /* Appends v in decimal (as jansson and printf write it). Returns 0 or -1. */
 int format_append_int(struct format_buf *buf, int64_t v);
