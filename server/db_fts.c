@@ -80,37 +80,28 @@ struct segment {
     int level;     /* its level: 0 holds the newest segments */
 };
 
-/* Reads the segments of the structure record. Returns their number (*segs malloc'd, caller
- * frees), or -1. */
-static int read_structure(struct db *db, const struct db_fts_table *t, struct segment **segs) {
+/* Parses a structure record (n bytes at p) into its segments. Returns their number (*segs
+ * malloc'd, caller frees), or -1. */
+static int parse_structure(const unsigned char *p, size_t n, struct segment **segs) {
     *segs = NULL;
-    sqlite3_stmt *st = db_prepare(db, t->data);
-    if (st == NULL || sqlite3_bind_int64(st, 1, FTS_STRUCTURE_ROWID) != SQLITE_OK ||
-        sqlite3_step(st) != SQLITE_ROW) {
-        db_done(st);
-        return -1;
-    }
-    const unsigned char *p = sqlite3_column_blob(st, 0);
-    int n = sqlite3_column_bytes(st, 0);
-    int count = -1;
     uint64_t levels, total, writes;
     if (p == NULL || n < 8 || memcmp(p + 4, "\xFF\x00\x00\x01", 4) == 0)
-        goto done; /* empty, or the V2 format */
+        return -1; /* empty, or the V2 format */
     const unsigned char *end = p + n;
     p += 4; /* the configuration cookie */
     if (varint(&p, end, &levels) != 0 || varint(&p, end, &total) != 0 ||
         varint(&p, end, &writes) != 0 || total > FTS_MAX_SEGMENTS || levels > 64)
-        goto done;
+        return -1;
     struct segment *s = malloc((total ? total : 1) * sizeof *s);
     if (s == NULL)
-        goto done;
+        return -1;
     uint64_t got = 0;
     for (uint64_t l = 0; l < levels; l++) {
         uint64_t merging, in_level;
         if (varint(&p, end, &merging) != 0 || varint(&p, end, &in_level) != 0 ||
             in_level > total - got) {
             free(s);
-            goto done;
+            return -1;
         }
         for (uint64_t i = 0; i < in_level; i++, got++) {
             uint64_t id, first, last;
@@ -120,19 +111,45 @@ static int read_structure(struct db *db, const struct db_fts_table *t, struct se
                 varint(&p, end, &last) != 0 || id == 0 || id > 65535 ||
                 (first == 0 && last != 0) || last > INT32_MAX) {
                 free(s);
-                goto done;
+                return -1;
             }
             s[got] = (struct segment){(int64_t)id, (int64_t)first, (int64_t)last, (int)l};
         }
     }
     if (got != total || p != end) { /* more than this reader knows of */
         free(s);
-        goto done;
+        return -1;
     }
     *segs = s;
-    count = (int)total;
-done:
+    return (int)total;
+}
+
+/* The structure record's bytes, read into *bytes (malloc'd, caller frees). Returns their
+ * number, or -1. */
+static int fetch_structure(struct db *db, const struct db_fts_table *t, unsigned char **bytes) {
+    *bytes = NULL;
+    sqlite3_stmt *st = db_prepare(db, t->data);
+    int n = -1;
+    if (st != NULL && sqlite3_bind_int64(st, 1, FTS_STRUCTURE_ROWID) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        const void *p = sqlite3_column_blob(st, 0);
+        int len = sqlite3_column_bytes(st, 0);
+        if (p != NULL && len > 0 && (*bytes = malloc((size_t)len)) != NULL) {
+            memcpy(*bytes, p, (size_t)len);
+            n = len;
+        }
+    }
     db_done(st);
+    return n;
+}
+
+/* Reads the segments of the structure record. Returns their number (*segs malloc'd, caller
+ * frees), or -1. */
+static int read_structure(struct db *db, const struct db_fts_table *t, struct segment **segs) {
+    unsigned char *bytes;
+    int n = fetch_structure(db, t, &bytes);
+    int count = n < 0 ? -1 : parse_structure(bytes, (size_t)n, segs);
+    free(bytes);
     return count;
 }
 
@@ -676,27 +693,120 @@ void db_fts_postings_close(struct db_fts_postings *p) {
     free(p);
 }
 
+/* Where a term's doclist begins in one segment: what seg_find leaves in a reader. */
+struct place_seg {
+    int64_t segid; /* the segment */
+    int64_t last;  /* its last leaf */
+    int64_t pgno;  /* the leaf on which the term starts */
+    size_t off;    /* the doclist's first byte on that leaf */
+    size_t end;    /* where the doclist stops on that leaf */
+};
+
+struct db_fts_place {
+    unsigned char *structure; /* the structure record the place was found in */
+    size_t structure_len;     /* its bytes */
+    int count;                /* segments that hold the term, newest first */
+    struct place_seg seg[];   /* where it starts in each */
+};
+
+void db_fts_place_free(struct db_fts_place *place) {
+    if (place == NULL)
+        return;
+    free(place->structure);
+    free(place);
+}
+
+/* Frees the readers of p from index `from` on (their leaves and joined lists). */
+static void readers_free(struct db_fts_postings *p, int from, int to) {
+    for (int i = from; i < to; i++) {
+        free(p->segs[i].leaf.bytes);
+        free(p->segs[i].joined);
+        p->segs[i] = (struct seg_reader){0};
+    }
+}
+
+/* Places p's readers where the place says, each at its first entry: seg_find's work without
+ * the index's b-tree or the walk over the leaf's terms. Returns 0, or -1 (p's readers are
+ * then freed and p->count is 0). */
+static int open_at_place(struct db_fts_postings *p, const struct db_fts_place *place) {
+    p->segs = calloc(place->count ? (size_t)place->count : 1, sizeof *p->segs);
+    if (p->segs == NULL)
+        return -1;
+    for (int i = 0; i < place->count; i++) {
+        const struct place_seg *at = &place->seg[i];
+        struct seg_reader *r = &p->segs[i];
+        p->count++;
+        if (leaf_load(p->db, p->table, at->segid, at->pgno, &r->leaf) != 0 ||
+            at->off > at->end || at->end > r->leaf.data_end)
+            goto fail;
+        r->segid = at->segid;
+        r->last = at->last;
+        r->pgno = at->pgno;
+        r->off = at->off;
+        r->end = at->end;
+        r->whole = 1;
+        if (seg_next(p->db, p->table, r) < 0)
+            goto fail;
+    }
+    return 0;
+fail:
+    readers_free(p, 0, p->count);
+    free(p->segs);
+    p->segs = NULL;
+    p->count = 0;
+    return -1;
+}
+
 int db_fts_postings_open(struct db *db, const struct db_fts_table *table, const char *term,
                          size_t len, struct db_fts_postings **out) {
+    return db_fts_postings_open_at(db, table, term, len, NULL, out);
+}
+
+int db_fts_postings_open_at(struct db *db, const struct db_fts_table *table, const char *term,
+                            size_t len, struct db_fts_place **place, struct db_fts_postings **out) {
     assert(db != NULL && table != NULL && term != NULL && out != NULL);
     *out = NULL;
     unsigned char key[FTS_MAX_TERM];
-    struct segment *segs;
-    int nsegs = lookup_begin(db, table, term, len, key, &segs);
-    if (nsegs < 0)
+    if (len == 0 || len + 1 > FTS_MAX_TERM)
+        return -1;
+    key[0] = FTS_MAIN_INDEX;
+    memcpy(key + 1, term, len);
+    unsigned char *structure;
+    int slen = fetch_structure(db, table, &structure);
+    if (slen < 0)
         return -1;
     struct db_fts_postings *p = calloc(1, sizeof *p);
-    struct segment **order = malloc((nsegs ? (size_t)nsegs : 1) * sizeof *order);
-    if (p != NULL)
-        p->segs = calloc(nsegs ? (size_t)nsegs : 1, sizeof *p->segs);
-    if (p == NULL || order == NULL || p->segs == NULL) {
-        free(order);
-        free(segs);
-        db_fts_postings_close(p);
+    if (p == NULL) {
+        free(structure);
         return -1;
     }
     p->db = db;
     p->table = table;
+    /* the same index as when the place was found (segments are never rewritten in place:
+     * any write changes the structure record): go straight to the term's leaves */
+    struct db_fts_place *known = place != NULL ? *place : NULL;
+    if (known != NULL && known->structure_len == (size_t)slen &&
+        memcmp(known->structure, structure, (size_t)slen) == 0 && open_at_place(p, known) == 0) {
+        free(structure);
+        *out = p;
+        return 0;
+    }
+    struct segment *segs;
+    int nsegs = parse_structure(structure, (size_t)slen, &segs);
+    struct segment **order = malloc((nsegs > 0 ? (size_t)nsegs : 1) * sizeof *order);
+    struct db_fts_place *found = NULL;
+    if (nsegs >= 0 && place != NULL)
+        found = malloc(sizeof *found + (nsegs > 0 ? (size_t)nsegs : 1) * sizeof found->seg[0]);
+    if (nsegs >= 0)
+        p->segs = calloc(nsegs ? (size_t)nsegs : 1, sizeof *p->segs);
+    if (nsegs < 0 || order == NULL || p->segs == NULL || (place != NULL && found == NULL)) {
+        free(order);
+        free(segs);
+        free(found);
+        free(structure);
+        db_fts_postings_close(p);
+        return -1;
+    }
     for (int i = 0; i < nsegs; i++)
         order[i] = &segs[i];
     qsort(order, (size_t)nsegs, sizeof *order, newest_first);
@@ -705,26 +815,31 @@ int db_fts_postings_open(struct db *db, const struct db_fts_table *table, const 
         struct seg_reader *r = &p->segs[p->count];
         rc = seg_find(db, table, order[i], key, len + 1, r);
         if (rc == 0 && !r->done) {
+            if (found != NULL)
+                found->seg[p->count] = (struct place_seg){r->segid, r->last, r->pgno, r->off,
+                                                          r->end};
             p->count++;
             rc = seg_next(db, table, r) < 0 ? -1 : 0; /* each segment at its first entry */
         }
     }
-    if (rc == 0)
-        for (int i = 0; i < nsegs; i++) /* a slot not kept may hold a leaf: free it too */
-            if (i >= p->count) {
-                free(p->segs[i].leaf.bytes);
-                free(p->segs[i].joined);
-                p->segs[i] = (struct seg_reader){0};
-            }
+    /* a slot not kept may hold a leaf (seg_find loads before it knows): free it too */
+    readers_free(p, p->count, nsegs);
     free(order);
     free(segs);
     if (rc != 0) {
-        for (int i = p->count; i < nsegs; i++) {
-            free(p->segs[i].leaf.bytes);
-            free(p->segs[i].joined);
-        }
+        free(found);
+        free(structure);
         db_fts_postings_close(p);
         return -1;
+    }
+    if (found != NULL) {
+        found->structure = structure;
+        found->structure_len = (size_t)slen;
+        found->count = p->count;
+        db_fts_place_free(*place);
+        *place = found;
+    } else {
+        free(structure);
     }
     *out = p;
     return 0;

@@ -69,6 +69,22 @@ struct db_fts_hit {
 int db_fts_postings_open(struct db *db, const struct db_fts_table *table, const char *term,
                          size_t len, struct db_fts_postings **out);
 
+/* Where a term's postings begin in each segment of the index (what opening them looks up in
+ * the index's b-tree and on the leaf's list of terms), kept by a caller that opens the same
+ * term again. */
+struct db_fts_place;
+
+/* db_fts_postings_open, given what an earlier open of the same term on the same table found:
+ * *place (NULL at first) is used when the index is still the one it was found in (its
+ * structure record is compared: every write changes it), and is replaced by what this open
+ * finds otherwise. A search of a word repeated over an unchanged record skips two lookups
+ * and a walk over a leaf's terms per segment. */
+int db_fts_postings_open_at(struct db *db, const struct db_fts_table *table, const char *term,
+                            size_t len, struct db_fts_place **place,
+                            struct db_fts_postings **out);
+
+void db_fts_place_free(struct db_fts_place *place);
+
 /* Moves to the next row. Returns 1 (a row: see db_fts_postings_rowid), 0 past the last, or -1
  * when a page cannot be read or makes no sense (the postings are then unusable). */
 int db_fts_postings_next(struct db_fts_postings *p);

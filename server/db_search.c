@@ -441,6 +441,10 @@ struct term_entry {
     int members;     /* exact terms the prefix stands for: 0 none (no row can match), -1
                       * not replaced (the prefix runs as a prefix query), else how many */
     char *expansion; /* those terms as FTS5 phrases joined by OR (members > 0) */
+    /* where the index holds the phrase's terms, for the direct walk (db_fts_postings_open_at):
+     * the word's own, and each member's of the expansion (members entries, or NULL) */
+    struct db_fts_place *word_place;
+    struct db_fts_place **member_places;
 };
 
 /* A connection's search state, in its db_search_state slot; created at its first search,
@@ -460,9 +464,14 @@ struct search_conn {
 
 static void terms_clear(struct search_conn *c) {
     for (size_t i = 0; i < SEARCH_TERMS_SLOTS; i++) {
-        free(c->terms[i].key);
-        free(c->terms[i].expansion);
-        c->terms[i] = (struct term_entry){0};
+        struct term_entry *e = &c->terms[i];
+        free(e->key);
+        free(e->expansion);
+        db_fts_place_free(e->word_place);
+        for (int k = 0; e->member_places != NULL && k < e->members; k++)
+            db_fts_place_free(e->member_places[k]);
+        free(e->member_places);
+        *e = (struct term_entry){0};
     }
     c->term_count = 0;
     for (int t = 0; t < RECORD_TYPE_COUNT; t++) {
@@ -966,17 +975,24 @@ static int direct_open(struct db *db, struct search_conn *c, int type,
     char word[256];
     for (int i = 0; i + 1 < phrases; i++) {
         size_t n = plain_word(q, (size_t)i, word, sizeof word);
-        if (n == 0 ||
-            db_fts_postings_open(db, &types[type].fts, word, n, &cur[*ncur].postings) != 0)
+        if (n == 0 || db_fts_postings_open_at(db, &types[type].fts, word, n,
+                                              &p->entry[i]->word_place,
+                                              &cur[*ncur].postings) != 0)
             return SEARCH_NOT_DIRECT;
         cur[(*ncur)++].logical = i;
     }
     /* the last phrase's terms, as plan_type wrote them: "t1" OR "t2" ... */
+    if (group->member_places == NULL && group->members > 0 &&
+        (group->member_places = calloc((size_t)group->members, sizeof *group->member_places)) ==
+            NULL)
+        return SEARCH_NOT_DIRECT;
+    int member = 0;
     for (const char *t = strchr(group->expansion, '"'); t != NULL; t = strchr(t, '"')) {
         const char *end = strchr(t + 1, '"');
-        if (end == NULL || *ncur == SEARCH_DIRECT_CURSORS ||
-            db_fts_postings_open(db, &types[type].fts, t + 1, (size_t)(end - t - 1),
-                                 &cur[*ncur].postings) != 0)
+        if (end == NULL || *ncur == SEARCH_DIRECT_CURSORS || member >= group->members ||
+            db_fts_postings_open_at(db, &types[type].fts, t + 1, (size_t)(end - t - 1),
+                                    &group->member_places[member++],
+                                    &cur[*ncur].postings) != 0)
             return SEARCH_NOT_DIRECT;
         cur[(*ncur)++].logical = phrases - 1;
         t = end + 1;

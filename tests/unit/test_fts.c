@@ -43,6 +43,13 @@ struct fixture {
     struct db *db;        /* the connection */
     sqlite3_stmt *insert; /* ?1 rowid, ?2 .. ?4 the columns' texts */
     sqlite3_stmt *match;  /* ?1 an expression: the rows that match, in rowid order */
+    /* per term, where db_fts_postings_open_at found it: kept over the scenario's writes, so
+     * that each check after a write opens from a place the write made stale */
+    struct term_place {
+        char *term;
+        struct db_fts_place *place;
+    } *places;
+    size_t nplaces;
 };
 
 static void run(struct fixture *f, const char *sql) {
@@ -79,6 +86,11 @@ static int teardown(void **state) {
     struct fixture *f = *state;
     sqlite3_finalize(f->insert);
     sqlite3_finalize(f->match);
+    for (size_t i = 0; i < f->nplaces; i++) {
+        free(f->places[i].term);
+        db_fts_place_free(f->places[i].place);
+    }
+    free(f->places);
     db_close(f->db);
     scratch_db_remove(f->path);
     free(f);
@@ -367,14 +379,46 @@ static void show_hits(char *buf, size_t size, const struct db_fts_hit *h, int nh
         snprintf(buf + o, size - o, "...");
 }
 
+static void check_batches(struct fixture *f, const struct occ *o, size_t n,
+                          struct db_fts_postings *p);
+
+/* The fixture's place for a term (NULL at first). */
+static struct db_fts_place **place_of(struct fixture *f, const char *term) {
+    for (size_t i = 0; i < f->nplaces; i++)
+        if (strcmp(f->places[i].term, term) == 0)
+            return &f->places[i].place;
+    f->places = grow(f->places, (f->nplaces + 1) * sizeof *f->places);
+    f->places[f->nplaces].term = strdup(term);
+    assert_non_null(f->places[f->nplaces].term);
+    f->places[f->nplaces].place = NULL;
+    return &f->places[f->nplaces++].place;
+}
+
 /* Checks db_fts_postings_rows on one term against its n occurrences in o (sorted): the same
  * rows, each summed up per column (how many, and one past the last offset), read in batches
  * of every size from 1 to 9 in turn (a batch ends anywhere: mid-leaf, at a leaf's end, at a
- * row another segment also holds). */
+ * row another segment also holds). Twice, opened through the term's place: first from the
+ * place an earlier check left (stale after a write: the open must look the term up again and
+ * replace it), then from the place just found (used as it is: not replaced). */
 static void check_rows(struct fixture *f, const struct occ *o, size_t n) {
+    for (int pass = 0; pass < 2; pass++) {
+        const char *term = o[0].term;
+        struct db_fts_place **place = place_of(f, term), *before = *place;
+        struct db_fts_postings *p = NULL;
+        assert_int_equal(db_fts_postings_open_at(f->db, &T, term, strlen(term), place, &p), 0);
+        assert_non_null(*place);
+        if (pass == 1 && *place != before)
+            fail_msg("term '%s': a place found in the same index was not used", term);
+        check_batches(f, o, n, p);
+        db_fts_postings_close(p);
+    }
+}
+
+/* check_rows' reading of the postings p. */
+static void check_batches(struct fixture *f, const struct occ *o, size_t n,
+                          struct db_fts_postings *p) {
+    (void)f;
     const char *term = o[0].term;
-    struct db_fts_postings *p = NULL;
-    assert_int_equal(db_fts_postings_open(f->db, &T, term, strlen(term), &p), 0);
     struct db_fts_row batch[9];
     size_t k = 0;
     for (int size = 1;; size = size % 9 + 1) {
@@ -407,7 +451,6 @@ static void check_rows(struct fixture *f, const struct occ *o, size_t n) {
     if (k != n)
         fail_msg("term '%s': db_fts_postings_rows stops before fts5vocab's row %lld", term,
                  (long long)o[k].doc);
-    db_fts_postings_close(p);
 }
 
 /* Checks db_fts_postings_seek on one term against its n occurrences in o (sorted): from the
