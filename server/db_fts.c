@@ -9,8 +9,10 @@
  * (ext/fts5/fts5_index.c), which SQLite keeps readable across versions; anything this reader
  * does not recognise makes it return -1 so that the caller falls back to FTS5's own prefix
  * query, never to a wrong answer. The file is divided into: bounded decoding of varints;
- * the structure record (the list of segments); the sorted set of terms found; and the walk
- * over each segment's leaves that may hold the prefix.
+ * the structure record (the list of segments); the sorted set of terms found; the walk
+ * over each segment's leaves that may hold the prefix; and one term's postings, merged over
+ * the segments, opened either by looking the term up or from where an earlier open found it
+ * (a db_fts_place, used only while the structure record is byte for byte the same).
  *
  * The layout it relies on, per table x_fts:
  *   - x_data rowid 10, the structure record: a 4-byte cookie, then varints: levels,

@@ -26,10 +26,10 @@
  * kept for the rows whose length must be looked up. FTS5 spent ~2,000 instructions per
  * candidate on its cursor, the auxiliary call and the statement's steps; the walk of one
  * term spends ~90 (decoding its entry, scoring, one comparison with the page's worst). It
- * gives the same candidates, scores to the bit,
- * order and counts (tests/unit/test_search.c compares both ways on a generated record, before
- * and after writes); anything the reader does not recognise sends the type, or the whole
- * ranking, back through FTS5.
+ * gives the same candidates, scores to the bit, order and counts (tests/unit/test_search.c
+ * compares both ways on a generated record, before and after writes); anything the reader
+ * does not recognise sends the type, or the whole ranking, back through FTS5. Where each
+ * term's postings begin in the index is kept with the term statistics (db_fts_place).
  *
  * The score is plenary_rank(), an FTS5 auxiliary function that computes exactly what
  * bm25() computes, with the same column weights, but takes each phrase's document frequency
