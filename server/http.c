@@ -7,9 +7,8 @@
  *     MAX_BODY, query parameters within MAX_PARAMS;
  *   - dispatch: route match (404), OPTIONS and CORS preflight, method (405), the handler;
  *   - answering: problem bodies, ETag and 304, the common headers, CORS;
- *   - the daemon: the listening socket and its accepting thread, the workers (daemons of
- *     libmicrohttpd with their connections) and the runner threads that take turns on
- *     them, start, per-worker database connections, graceful stop.
+ *   - the daemon: the listening socket and its accepting thread, start, per-worker
+ *     database connections, graceful stop.
  * A response is never queued on the first call of the access handler for a well-formed
  * request: libmicrohttpd 0.9.75 would then answer `Connection: close`. */
 #include "http.h"
@@ -47,58 +46,44 @@
 #include <unistd.h>
 
 _Static_assert(STREAM_END == MHD_CONTENT_READER_END_OF_STREAM, "stream end code");
-_Static_assert(MAX_THREADS * SHARDS_PER_THREAD <= METRICS_MAX_WORKERS, "each worker counted");
 _Static_assert(STREAM_ERROR == MHD_CONTENT_READER_END_WITH_ERROR, "stream error code");
 
-/* One worker: a libmicrohttpd daemon with no listening socket of its own and no thread of
- * its own (its external event loop), and the connections the accepting thread gave it.
+/* One worker: a libmicrohttpd daemon of one thread, with no listening socket of its own.
  *
- * The runner threads (--threads of them) take turns on the workers, SHARDS_PER_THREAD
- * workers per thread: each worker's epoll set is in one shared epoll set (`ready`,
- * one-shot), so a worker with something to do is run by whichever runner is free, and by
- * one at a time (see runner_main). With one daemon per thread, each thread served its own
- * half of the connections, and when the kernel gave one thread 70% of a core and the other
- * 45% (wrk's threads share the cores), that half of the clients waited twice as long; now a
- * thread short of CPU holds back one small set of connections, the others go to the thread
- * that runs. MHD_run waits for nothing (timeout 0), so libmicrohttpd 0.9.75's stall after a
- * full round of 128 events, which a daemon's own thread could hit, cannot happen here.
- *
- * `kick` is an eventfd in the worker's epoll set that libmicrohttpd ignores (its data
- * pointer is NULL): written to have the worker run (a connection handed over, work left
- * after a run, the sweep of idle connections' timeouts). */
+ * libmicrohttpd 0.9.75 drains epoll in rounds of 128 events and, when a round is full,
+ * waits for the next with the first wait's timeout (up to CONNECTION_TIMEOUT_S) although
+ * it has 128 connections to serve: with exactly 128 ready (wrk's 256 connections on two
+ * workers) the worker stalls until some other event comes. Each worker's epoll set
+ * therefore holds `kick`, an eventfd that libmicrohttpd ignores (its data pointer is NULL)
+ * but that ends a wait: written by the worker itself at the start of a request (at most
+ * every KICK_INTERVAL_US) while it holds enough connections to fill a round, so that a
+ * round of 128 nearly always has one more event behind it; and by the accepting thread
+ * when such a worker has started nothing since its last look (see watch_workers), which
+ * bounds a stall to about STALL_WATCH_MS while it is busy (STALL_REST_MS after a rest). */
 struct worker {
-    struct http_server *server; /* the server it belongs to */
-    struct MHD_Daemon *daemon;  /* its daemon */
-    unsigned index;             /* its place in server->workers and in the admission */
-    int epoll_fd;               /* the daemon's epoll set (in server->ready) */
-    struct db *db;              /* its read-only database connection (worker_connection) */
-    int kick;                   /* the eventfd in that set (-1: none) */
-    pthread_mutex_t pending_lock; /* guards the connections handed over, not yet added */
-    struct handed {
-        int fd;
-        struct sockaddr_storage peer;
-        socklen_t peer_len;
-    } *pending;
-    size_t pending_count, pending_cap;
+    struct http_server *server;   /* the server it belongs to */
+    struct MHD_Daemon *daemon;    /* its daemon */
+    unsigned index;               /* its place in server->workers and in the admission */
+    int kick;                     /* the eventfd in its epoll set (-1: none) */
+    atomic_uint started;          /* requests it has started, for the watch */
+    int64_t kicked_us;            /* when its own thread last kicked it (monotonic us) */
+    unsigned started_seen;        /* `started` at the accepting thread's last look */
+    unsigned quiet_looks;         /* its looks since it last started a request (capped) */
 };
 
 struct http_server {
-    struct worker workers[MAX_THREADS * SHARDS_PER_THREAD]; /* the workers */
+    struct worker workers[MAX_THREADS]; /* the workers */
     unsigned worker_count;        /* workers started */
-    pthread_t runners[MAX_THREADS]; /* the threads that run them */
-    unsigned runner_count;        /* runners started */
-    int ready;                    /* epoll set of the workers' epoll sets, one-shot */
-    int runners_stop;             /* eventfd in `ready`: written once to end the runners */
     struct admission *admission;  /* the connection limits and the choice of worker */
     const struct config *config;  /* settings; outlives the server */
     atomic_int in_flight;         /* requests between first call and completion */
     pthread_mutex_t dbs_lock;     /* guards dbs and db_count */
-    struct db *dbs[MAX_THREADS * SHARDS_PER_THREAD + 8]; /* every worker's connection */
+    struct db *dbs[MAX_THREADS + 8]; /* every worker connection, closed at stop */
     size_t db_count;              /* entries used in dbs */
     unsigned port;                /* the port actually bound */
     int listener;                 /* the listening socket (ours, not libmicrohttpd's) */
     int accept_stop;              /* eventfd: written once to end the accepting thread */
-    pthread_t accept_thread;      /* accepts and hands each connection to a worker */
+    pthread_t accept_thread;      /* accepts and hands each connection to the daemon */
     int accept_started;           /* 1 when accept_thread runs */
     struct cache *cache;          /* rendered GET answers, shared by the workers */
     /* parked connections: long polls and event streams waiting for a change */
@@ -110,11 +95,12 @@ struct http_server {
     int waiter_started;           /* 1 when waiter_thread runs */
 };
 
+/* This worker thread's read-only connection, opened on its first request. */
+static _Thread_local struct db *worker_db;
 
 /* Everything about one request, from the URI log callback to the completion callback. */
 struct exchange {
-    struct http_server *server;  /* the server it arrived on */
-    struct worker *worker;       /* the worker whose connection it arrived on */
+    struct http_server *server;  /* the daemon it arrived on */
     char *target;                /* the request target as sent (malloc'd, at most MAX_URL) */
     int target_too_long;         /* 1: the target was longer than MAX_URL */
     int started;                 /* 1 once the access handler has been called */
@@ -174,7 +160,7 @@ static struct exchange *exchange_new(void) {
 
 /* ---------------------------------------------------------------- the exchange */
 
-/* Has the worker run soon (by a free runner). */
+/* Makes the worker's next (or current) epoll wait return at once. */
 static void kick(struct worker *w) {
     uint64_t one = 1;
     if (w->kick >= 0)
@@ -183,13 +169,20 @@ static void kick(struct worker *w) {
 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connection) {
     struct worker *w = cls;
+    atomic_fetch_add_explicit(&w->started, 1, memory_order_relaxed);
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
+    if (admission_held(w->server->admission, w->index) >= STALL_RISK_CONNECTIONS) {
+        int64_t now_us = (int64_t)start.tv_sec * 1000000 + start.tv_nsec / 1000;
+        if (now_us - w->kicked_us >= KICK_INTERVAL_US) {
+            kick(w);
+            w->kicked_us = now_us;
+        }
+    }
     struct exchange *x = exchange_new();
     if (x == NULL)
         return NULL;
     x->server = w->server;
-    x->worker = w;
     x->connection = connection;
     x->route = -1;
     x->start = start;
@@ -914,13 +907,9 @@ static int preflight(struct exchange *x, const struct route *route) {
     return 204;
 }
 
-/* The worker's read-only database connection, opened on its first request. One per worker,
- * not per runner thread: a worker is run by one runner at a time, but not always the same
- * one, and an event stream reads on the connection its request began on. */
-static struct db *worker_connection(struct worker *w) {
-    if (w->db != NULL)
-        return w->db;
-    struct http_server *server = w->server;
+static struct db *worker_connection(struct http_server *server) {
+    if (worker_db != NULL)
+        return worker_db;
     struct db_error err = {0};
     struct db *db = db_open(server->config->db_path, DB_READ_ONLY, &err);
     if (db == NULL) {
@@ -930,12 +919,12 @@ static struct db *worker_connection(struct worker *w) {
     pthread_mutex_lock(&server->dbs_lock);
     if (server->db_count < sizeof server->dbs / sizeof server->dbs[0]) {
         server->dbs[server->db_count++] = db;
-        w->db = db;
+        worker_db = db;
     }
     pthread_mutex_unlock(&server->dbs_lock);
-    if (w->db == NULL)
+    if (worker_db == NULL)
         db_close(db);
-    return w->db;
+    return worker_db;
 }
 
 /* Routes a complete request and runs its handler; fills x->res. OPTIONS is answered here
@@ -958,7 +947,7 @@ static void route_exchange(struct exchange *x) {
         preflight(x, route);
         return;
     }
-    req->db = worker_connection(x->worker);
+    req->db = worker_connection(x->server);
     /* one snapshot per request; a stream's later batches read outside it */
     int snapshot = req->db != NULL && db_read_begin(req->db) == 0;
     x->route = dispatch(req, res, &x->path_arg);
@@ -1117,107 +1106,55 @@ static int listen_on(struct http_server *server, const struct sockaddr *addr, so
 }
 
 /* Gives an accepted connection to the least loaded worker, or refuses it (closes it) past
- * the connection limits. The worker's daemon takes it from the runner that runs it next
- * (add_pending): libmicrohttpd's lists are the event loop's to change. */
+ * the connection limits. */
 static void hand_over(struct http_server *server, int fd, struct sockaddr *peer,
                       socklen_t peer_len) {
-    int i = admission_enter(server->admission, peer);
-    if (i < 0) {
+    int w = admission_enter(server->admission, peer);
+    if (w < 0) {
         close(fd);
         return;
     }
-    struct worker *w = &server->workers[i];
-    pthread_mutex_lock(&w->pending_lock);
-    int room = 1;
-    if (w->pending_count == w->pending_cap) {
-        size_t cap = w->pending_cap ? 2 * w->pending_cap : 16;
-        struct handed *grown = realloc(w->pending, cap * sizeof *grown);
-        if (grown != NULL) {
-            w->pending = grown;
-            w->pending_cap = cap;
-        } else {
-            room = 0;
-        }
-    }
-    if (room) {
-        struct handed *h = &w->pending[w->pending_count++];
-        h->fd = fd;
-        h->peer_len = peer_len <= sizeof h->peer ? peer_len : (socklen_t)sizeof h->peer;
-        memcpy(&h->peer, peer, h->peer_len);
-    }
-    pthread_mutex_unlock(&w->pending_lock);
-    if (!room) {
-        close(fd);
-        admission_leave(server->admission, (unsigned)i, peer);
-        return;
-    }
-    kick(w);
+    /* on failure libmicrohttpd has closed fd and will not report it closed */
+    if (MHD_add_connection(server->workers[w].daemon, fd, peer, peer_len) != MHD_YES)
+        admission_leave(server->admission, (unsigned)w, peer);
 }
 
-/* Adds the connections handed over to the worker to its daemon (by the runner running it). */
-static void add_pending(struct worker *w) {
-    pthread_mutex_lock(&w->pending_lock);
-    struct handed *taken = w->pending;
-    size_t count = w->pending_count;
-    w->pending = NULL;
-    w->pending_count = w->pending_cap = 0;
-    pthread_mutex_unlock(&w->pending_lock);
-    for (size_t k = 0; k < count; k++) {
-        struct handed *h = &taken[k];
-        /* on failure libmicrohttpd has closed fd and will not report it closed */
-        if (MHD_add_connection(w->daemon, h->fd, (struct sockaddr *)&h->peer, h->peer_len) !=
-            MHD_YES)
-            admission_leave(w->server->admission, w->index, (struct sockaddr *)&h->peer);
-    }
-    free(taken);
-}
+/* What watch_workers saw. */
+enum watch {
+    WATCH_NONE,    /* no worker holds enough connections to stall: nothing to watch */
+    WATCH_BUSY,    /* one that does has started requests lately: look every STALL_WATCH_MS */
+    WATCH_RESTING, /* all that do have been quiet for a while: look every STALL_REST_MS */
+};
 
-/* Runs the worker once, in the runner that took it from `ready`, then gives it back: with
- * work left that no new event will announce, kicked first, so that it comes back after the
- * workers already waiting. Such work: libmicrohttpd's timeout is 0, or a connection was
- * handed over during the run (its kick may have been read by the run's own epoll wait). */
-static void run_worker(struct worker *w) {
-    add_pending(w);
-    (void)MHD_run(w->daemon);
-    MHD_UNSIGNED_LONG_LONG timeout;
-    pthread_mutex_lock(&w->pending_lock);
-    int handed = w->pending_count > 0;
-    pthread_mutex_unlock(&w->pending_lock);
-    if (handed || (MHD_get_timeout(w->daemon, &timeout) == MHD_YES && timeout == 0))
-        kick(w);
-    struct epoll_event again = {.events = EPOLLIN | EPOLLONESHOT, .data.ptr = w};
-    (void)epoll_ctl(w->server->ready, EPOLL_CTL_MOD, w->epoll_fd, &again);
-}
-
-/* A runner thread: runs whichever worker has something to do, one at a time, until the stop
- * (runners_stop, level-triggered, wakes every runner). */
-static void *runner_main(void *arg) {
-    struct http_server *server = arg;
-    for (;;) {
-        struct epoll_event event;
-        int n = epoll_wait(server->ready, &event, 1, -1);
-        if (n < 0 && errno != EINTR)
-            break;
-        if (n <= 0)
+/* The watch over stalled workers (see struct worker), run by the accepting thread while a
+ * worker holds enough connections to stall: a worker that started no request since the
+ * last look is kicked. Looks come every STALL_WATCH_MS while such a worker is busy, so a
+ * stall then lasts about that long; once every such worker has been quiet for
+ * STALL_REST_LOOKS looks, every STALL_REST_MS, since each look wakes an idle worker for
+ * nothing (~50 us on this VM: every 2 ms, 600 idle connections cost 3.4% of a core). */
+static enum watch watch_workers(struct http_server *server) {
+    enum watch seen = WATCH_NONE;
+    for (unsigned i = 0; i < server->worker_count; i++) {
+        struct worker *w = &server->workers[i];
+        if (admission_held(server->admission, i) < STALL_RISK_CONNECTIONS) {
+            w->quiet_looks = 0;
             continue;
-        if (event.data.ptr == NULL)
-            break; /* the stop */
-        run_worker(event.data.ptr);
-    }
-    return NULL;
-}
-
-/* Kicks every worker that holds connections, so that libmicrohttpd closes the idle ones past
- * their timeout (it looks at timeouts only when its loop runs). Returns 1 when some worker
- * holds connections. */
-static int sweep_workers(struct http_server *server) {
-    int any = 0;
-    for (unsigned i = 0; i < server->worker_count; i++)
-        if (admission_held(server->admission, i) > 0) {
-            kick(&server->workers[i]);
-            any = 1;
         }
-    return any;
+        unsigned started = atomic_load_explicit(&w->started, memory_order_relaxed);
+        if (started == w->started_seen) {
+            kick(w);
+            if (w->quiet_looks < STALL_REST_LOOKS)
+                w->quiet_looks++;
+        } else {
+            w->quiet_looks = 0;
+        }
+        w->started_seen = started;
+        if (w->quiet_looks < STALL_REST_LOOKS)
+            seen = WATCH_BUSY;
+        else if (seen == WATCH_NONE)
+            seen = WATCH_RESTING;
+    }
+    return seen;
 }
 
 /* Accepts every connection waiting and hands each over. */
@@ -1248,29 +1185,30 @@ static int64_t monotonic_ms(void) {
     return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
-/* The accepting thread. It, not the workers, accepts: libmicrohttpd's pool threads would
- * each take connections while idle and so hold uneven shares (218 and 42 of wrk's 256 in one
- * run). It also sweeps the workers' timeouts every SWEEP_MS while connections are open. */
+/* The accepting thread. It, not the workers, accepts: libmicrohttpd's workers would each
+ * take connections while idle and so hold uneven shares (218 and 42 of wrk's 256 in one
+ * run), and the busier one's clients would wait five times longer. It also keeps the
+ * watch over stalled workers. */
 static void *accept_main(void *arg) {
     struct http_server *server = arg;
     struct pollfd watch[2] = {{.fd = server->listener, .events = POLLIN},
                               {.fd = server->accept_stop, .events = POLLIN}};
-    int holding = 0;        /* some worker held connections at the last sweep */
-    int64_t last_sweep = 0; /* when sweep_workers last ran */
+    enum watch watching = WATCH_NONE; /* what the last look saw */
+    int64_t last_look = 0;            /* when watch_workers last ran */
     for (;;) {
-        int ready = poll(watch, 2, holding ? SWEEP_MS : -1);
+        int every = watching == WATCH_BUSY ? STALL_WATCH_MS : STALL_REST_MS;
+        int ready = poll(watch, 2, watching == WATCH_NONE ? -1 : every);
         if (ready < 0 && errno != EINTR)
             break;
         if (ready > 0 && watch[1].revents != 0)
             break;
-        if (ready > 0 && watch[0].revents != 0) {
+        if (ready > 0 && watch[0].revents != 0)
             accept_waiting(server);
-            holding = 1;
-        }
+        /* looked at on time, however often connections arrive */
         int64_t now = monotonic_ms();
-        if (now - last_sweep >= SWEEP_MS) {
-            holding = sweep_workers(server);
-            last_sweep = now;
+        if (now - last_look >= every || watching == WATCH_NONE) {
+            watching = watch_workers(server);
+            last_look = now;
         }
     }
     return NULL;
@@ -1298,51 +1236,25 @@ static void stop_accepting(struct http_server *server) {
 }
 
 /* Puts the worker's kick eventfd into its daemon's epoll set, with a NULL data pointer,
- * which libmicrohttpd 0.9.75 skips, and edge-triggered, so that it never stays ready; and
- * the daemon's epoll set into the runners' `ready`, one-shot. */
-static int add_worker_events(struct worker *w) {
+ * which libmicrohttpd 0.9.75 skips, and edge-triggered, so that it never stays ready. */
+static int add_kick(struct worker *w) {
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(w->daemon, MHD_DAEMON_INFO_EPOLL_FD);
     if (info == NULL || info->epoll_fd < 0)
         return -1;
-    w->epoll_fd = info->epoll_fd;
     w->kick = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (w->kick < 0)
         return -1;
     struct epoll_event event = {.events = EPOLLIN | EPOLLET, .data.ptr = NULL};
-    if (epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, w->kick, &event) != 0)
-        return -1;
-    struct epoll_event turn = {.events = EPOLLIN | EPOLLONESHOT, .data.ptr = w};
-    return epoll_ctl(w->server->ready, EPOLL_CTL_ADD, w->epoll_fd, &turn);
+    return epoll_ctl(info->epoll_fd, EPOLL_CTL_ADD, w->kick, &event);
 }
 
-/* Ends the runner threads (each finishes the run it is in). */
-static void stop_runners(struct http_server *server) {
-    if (server->runner_count > 0) {
-        uint64_t one = 1;
-        (void)!write(server->runners_stop, &one, sizeof one);
-        for (unsigned i = 0; i < server->runner_count; i++)
-            pthread_join(server->runners[i], NULL);
-        server->runner_count = 0;
-    }
-}
-
-/* Stops the workers' daemons (closing their connections) once no runner runs them. */
 static void stop_workers(struct http_server *server) {
-    stop_runners(server);
     for (unsigned i = 0; i < server->worker_count; i++) {
-        struct worker *w = &server->workers[i];
-        add_pending(w); /* handed over but not yet added: added, then closed with the rest */
-        MHD_stop_daemon(w->daemon);
-        if (w->kick >= 0)
-            close(w->kick);
-        pthread_mutex_destroy(&w->pending_lock);
+        MHD_stop_daemon(server->workers[i].daemon);
+        if (server->workers[i].kick >= 0)
+            close(server->workers[i].kick);
     }
     server->worker_count = 0;
-    if (server->ready >= 0)
-        close(server->ready);
-    if (server->runners_stop >= 0)
-        close(server->runners_stop);
-    server->ready = server->runners_stop = -1;
 }
 
 struct http_server *http_start(const struct config *cfg, char *err, size_t err_size) {
@@ -1353,8 +1265,6 @@ struct http_server *http_start(const struct config *cfg, char *err, size_t err_s
     }
     server->config = cfg;
     server->listener = server->accept_stop = -1;
-    server->ready = epoll_create1(EPOLL_CLOEXEC);
-    server->runners_stop = eventfd(0, EFD_CLOEXEC);
     pthread_mutex_init(&server->dbs_lock, NULL);
     pthread_mutex_init(&server->waiters_lock, NULL);
     /* waiter deadlines are CLOCK_MONOTONIC: the condition must wait on the same clock, or
@@ -1393,28 +1303,21 @@ struct http_server *http_start(const struct config *cfg, char *err, size_t err_s
                  cfg->bind, cfg->port);
         goto fail;
     }
-    unsigned workers = cfg->threads * SHARDS_PER_THREAD;
-    server->admission = admission_new(workers, MAX_CONNECTIONS, MAX_CONNECTIONS_PER_IP);
+    server->admission = admission_new(cfg->threads, MAX_CONNECTIONS, MAX_CONNECTIONS_PER_IP);
     if (server->admission == NULL) {
         snprintf(err, err_size, "out of memory");
         goto fail;
     }
-    struct epoll_event stop_event = {.events = EPOLLIN, .data.ptr = NULL};
-    if (server->ready < 0 || server->runners_stop < 0 ||
-        epoll_ctl(server->ready, EPOLL_CTL_ADD, server->runners_stop, &stop_event) != 0) {
-        snprintf(err, err_size, "cannot set up the runners' epoll set");
-        goto fail;
-    }
-    /* daemons with no listening socket and no thread of their own: the accepting thread
-     * hands each its connections and enforces the limits (each daemon's own is the total,
-     * so never reached); the runners run them (see struct worker) */
-    unsigned flags = MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_SUSPEND_RESUME | MHD_USE_NO_LISTEN_SOCKET;
-    for (unsigned i = 0; i < workers; i++) {
+    /* one daemon of one thread per worker, with no listening socket: the accepting thread
+     * hands each its connections, and enforces the limits (each daemon's own is the total,
+     * so never reached) */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+                     MHD_USE_SUSPEND_RESUME | MHD_USE_NO_LISTEN_SOCKET;
+    for (unsigned i = 0; i < cfg->threads; i++) {
         struct worker *w = &server->workers[i];
         w->server = server;
         w->index = i;
         w->kick = -1;
-        pthread_mutex_init(&w->pending_lock, NULL);
         w->daemon = MHD_start_daemon(
             flags, 0, NULL, NULL, on_request, server, MHD_OPTION_CONNECTION_LIMIT,
             (unsigned)MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_S,
@@ -1422,22 +1325,14 @@ struct http_server *http_start(const struct config *cfg, char *err, size_t err_s
             MHD_OPTION_URI_LOG_CALLBACK, on_uri, w, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
             server, MHD_OPTION_NOTIFY_CONNECTION, on_connection, w, MHD_OPTION_END);
         if (w->daemon == NULL) {
-            pthread_mutex_destroy(&w->pending_lock);
             snprintf(err, err_size, "cannot start the HTTP daemon");
             goto fail;
         }
         server->worker_count++;
-        if (add_worker_events(w) != 0) {
+        if (add_kick(w) != 0) {
             snprintf(err, err_size, "cannot set up the HTTP daemon's wake-up");
             goto fail;
         }
-    }
-    for (unsigned i = 0; i < cfg->threads; i++) {
-        if (pthread_create(&server->runners[i], NULL, runner_main, server) != 0) {
-            snprintf(err, err_size, "cannot start the runner threads");
-            goto fail;
-        }
-        server->runner_count++;
     }
     if (pthread_create(&server->accept_thread, NULL, accept_main, server) != 0) {
         snprintf(err, err_size, "cannot start the accepting thread");
@@ -1483,6 +1378,7 @@ void http_stop(struct http_server *server) {
             break;
         struct timespec tick = {0, 10 * 1000 * 1000};
         nanosleep(&tick, NULL);
+        (void)watch_workers(server); /* the accepting thread, which kept the watch, is gone */
     }
     if (server->waiter_started)
         pthread_join(server->waiter_thread, NULL);

@@ -1,8 +1,8 @@
 /* test_spine.c: the daemon end to end — keep-alive over several requests, problem answers for
  * unknown paths and methods, every framing attack refused, limits, the meta endpoints, a
  * graceful SIGTERM that completes a request in flight and exits 0, connections shared
- * evenly among the workers, every request answered when all connections send at once, and
- * the per-address connection limit. */
+ * evenly among the workers, no worker stalled by a full round of its event loop, and the
+ * per-address connection limit. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -376,15 +376,15 @@ static long open_connections(struct daemon *e) {
     return metric(e, "\nplenary_open_connections ");
 }
 
-/* 256 connections all sending while the daemon is stopped (SIGSTOP), then let go: every
- * request of every round must be answered, in far less than the 30 s a stall of libmicrohttpd
- * 0.9.75's epoll loop lasted (after a full round of 128 events it waited again as if nothing
- * were ready; the workers are now run by plenary's runners with MHD_run, which waits for
- * nothing), and connections closed by their clients must be closed by the daemon. The
- * accepting thread shares the connections evenly among the workers (/metrics). */
+/* libmicrohttpd 0.9.75 reads epoll events 128 at a time and, after a full round, waits
+ * again as if nothing were ready (http.c, struct worker): 256 connections on 2 workers,
+ * all sending while the daemon is stopped, give each worker exactly 128 events at once.
+ * Every request must still be answered, in far less than the 30 s such a stall lasted,
+ * and connections closed by their clients must be closed by the daemon. The workers hold
+ * equal shares (/metrics). */
 static void full_event_round_does_not_stall(void **state) {
     (void)state;
-    enum { CLIENTS = 256, ROUNDS = 4, MOST_WORKERS = 64 };
+    enum { CLIENTS = 256, ROUNDS = 4 };
     struct daemon e;
     const char *args[] = {"--threads", "2", NULL};
     assert_int_equal(daemon_start(&e, 0, args), 0);
@@ -394,23 +394,11 @@ static void full_event_round_does_not_stall(void **state) {
         assert_true(clients[i].fd >= 0);
     }
     assert_int_equal(round_trip_all(clients, CLIENTS, 0, 10), CLIENTS);
-    /* the accepting thread gave each worker (server/limits.h: SHARDS_PER_THREAD per thread)
-     * its share; metrics' own connection is one more */
-    long total = 0, least = CLIENTS, most = 0;
-    int workers = 0;
-    for (; workers < MOST_WORKERS; workers++) {
-        char line[64];
-        snprintf(line, sizeof line, "\nplenary_worker_connections{worker=\"%d\"} ", workers);
-        long held = metric(&e, line);
-        if (held < 0)
-            break;
-        total += held;
-        least = held < least ? held : least;
-        most = held > most ? held : most;
-    }
-    if (workers < 2 || workers % 2 != 0 || total != CLIENTS + 1 || most - least > 1)
-        fail_msg("%d workers hold from %ld to %ld of %d connections (%ld in all)", workers, least,
-                 most, CLIENTS + 1, total);
+    /* the accepting thread gave each worker half (metrics' own connection is one more) */
+    long first = metric(&e, "\nplenary_worker_connections{worker=\"0\"} ");
+    long second = metric(&e, "\nplenary_worker_connections{worker=\"1\"} ");
+    if (first + second != CLIENTS + 1 || labs(first - second) > 1)
+        fail_msg("workers hold %ld and %ld of %d connections", first, second, CLIENTS + 1);
     for (int round = 0; round < ROUNDS; round++) {
         int answered = round_trip_all(clients, CLIENTS, e.pid, 10);
         if (answered != CLIENTS)
