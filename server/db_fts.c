@@ -380,16 +380,24 @@ static int read_segment(struct db *db, const struct db_fts_table *t, const struc
     return rc;
 }
 
+/* text (len bytes) as a key of the table's main index: the index byte, then text, into key
+ * (FTS_MAX_TERM bytes). Returns 0, or -1 when text is empty or too long. */
+static int main_key(const char *text, size_t len, unsigned char *key) {
+    if (len == 0 || len + 1 > FTS_MAX_TERM)
+        return -1;
+    key[0] = FTS_MAIN_INDEX;
+    memcpy(key + 1, text, len);
+    return 0;
+}
+
 /* Starts a lookup of text (len bytes) in the table's main index: its key (the index byte,
  * then text) into key (FTS_MAX_TERM bytes), and the index's segments into *segs (caller
  * frees). Returns their number, or -1 (text empty or too long, or an unreadable record). */
 static int lookup_begin(struct db *db, const struct db_fts_table *table, const char *text,
                         size_t len, unsigned char *key, struct segment **segs) {
     *segs = NULL;
-    if (len == 0 || len + 1 > FTS_MAX_TERM)
+    if (main_key(text, len, key) != 0)
         return -1;
-    key[0] = FTS_MAIN_INDEX;
-    memcpy(key + 1, text, len);
     return read_structure(db, table, segs);
 }
 
@@ -683,13 +691,19 @@ static int newest_first(const void *a, const void *b) {
     return x > y ? -1 : x < y; /* the array lists a level oldest first */
 }
 
+/* Frees the readers of p from `from` up to `to` (their leaves and joined lists). */
+static void readers_free(struct db_fts_postings *p, int from, int to) {
+    for (int i = from; i < to; i++) {
+        free(p->segs[i].leaf.bytes);
+        free(p->segs[i].joined);
+        p->segs[i] = (struct seg_reader){0};
+    }
+}
+
 void db_fts_postings_close(struct db_fts_postings *p) {
     if (p == NULL)
         return;
-    for (int i = 0; i < p->count; i++) {
-        free(p->segs[i].leaf.bytes);
-        free(p->segs[i].joined);
-    }
+    readers_free(p, 0, p->count);
     free(p->segs);
     free(p->hits);
     free(p);
@@ -716,15 +730,6 @@ void db_fts_place_free(struct db_fts_place *place) {
         return;
     free(place->structure);
     free(place);
-}
-
-/* Frees the readers of p from index `from` on (their leaves and joined lists). */
-static void readers_free(struct db_fts_postings *p, int from, int to) {
-    for (int i = from; i < to; i++) {
-        free(p->segs[i].leaf.bytes);
-        free(p->segs[i].joined);
-        p->segs[i] = (struct seg_reader){0};
-    }
 }
 
 /* Places p's readers where the place says, each at its first entry: seg_find's work without
@@ -769,10 +774,8 @@ int db_fts_postings_open_at(struct db *db, const struct db_fts_table *table, con
     assert(db != NULL && table != NULL && term != NULL && out != NULL);
     *out = NULL;
     unsigned char key[FTS_MAX_TERM];
-    if (len == 0 || len + 1 > FTS_MAX_TERM)
+    if (main_key(term, len, key) != 0)
         return -1;
-    key[0] = FTS_MAIN_INDEX;
-    memcpy(key + 1, term, len);
     unsigned char *structure;
     int slen = fetch_structure(db, table, &structure);
     if (slen < 0)
@@ -962,23 +965,34 @@ int db_fts_postings_columns(struct db_fts_postings *p, int columns, int *count, 
     return sum_columns(p->current->pos, p->current->pos_len, columns, count, reach);
 }
 
+/* Is the entry at `off` of a lone segment's leaf (bytes) plain: a one-byte rowid delta and
+ * size, its position list within the leaf before `limit` (seg_cut_end), not at the leaf's
+ * whole first rowid, its rowid (after `rowid`) below every other segment's (`others`)? Then
+ * *need is the list's bytes (0: the entry deletes the row). */
+static inline int plain_entry(const unsigned char *bytes, size_t off, size_t limit,
+                              size_t first_rowid, int64_t rowid, int64_t others, size_t *need) {
+    if (off + 2 > limit || off == first_rowid)
+        return 0;
+    const unsigned char *e = bytes + off;
+    *need = e[1] >> 1;
+    return e[0] != 0 && e[0] < 0x80 && e[1] < 0x80 && *need <= limit - (off + 2) &&
+           rowid <= INT64_MAX - e[0] && rowid + e[0] < others;
+}
+
 /* The next entry of a segment ahead of the others (p->alone, r = p->current), read in place
- * when it is plain: a one-byte delta and size, its list within the leaf before `limit`
- * (seg_cut_end), its rowid below every other segment's. Returns 1 with r and p->rowid at it
- * (a deletion included: r->pos_len 0), or 0, changing nothing, for anything else (which
- * db_fts_postings_next then reads). */
+ * when it is plain (plain_entry). Returns 1 with r and p->rowid at it (a deletion included:
+ * r->pos_len 0), or 0, changing nothing, for anything else (which db_fts_postings_next then
+ * reads). */
 static inline int lone_next(struct db_fts_postings *p, struct seg_reader *r, size_t limit) {
-    if (r->off + 2 > limit || r->off == r->leaf.first_rowid)
+    size_t need;
+    if (!plain_entry(r->leaf.bytes, r->off, limit, r->leaf.first_rowid, r->rowid, p->others,
+                     &need))
         return 0;
     const unsigned char *e = r->leaf.bytes + r->off;
-    size_t start = r->off + 2, need = e[1] >> 1;
-    if (e[0] == 0 || e[0] >= 0x80 || e[1] >= 0x80 || need > limit - start ||
-        r->rowid > INT64_MAX - e[0] || r->rowid + e[0] >= p->others)
-        return 0;
     r->rowid += e[0];
     r->pos = e + 2;
     r->pos_len = need;
-    r->off = start + need;
+    r->off += 2 + need;
     p->rowid = r->rowid;
     return 1;
 }
@@ -1015,23 +1029,21 @@ int db_fts_postings_rows(struct db_fts_postings *p, int columns, struct db_fts_r
          * db_fts_postings_next */
         struct seg_reader *r = (struct seg_reader *)p->current;
         if (p->started && p->alone && r != NULL && !r->done && !r->whole) {
-            /* lone_next's reading, its state in locals (the rows written cannot alias them) */
+            /* lone_next's reading, with its state in locals (the rows written cannot alias
+             * them) */
             const unsigned char *bytes = r->leaf.bytes;
             size_t limit = seg_cut_end(r), off = r->off, first_rowid = r->leaf.first_rowid;
             int64_t rowid = r->rowid, others = p->others;
             const unsigned char *pos = r->pos;
             size_t pos_len = r->pos_len;
             int damaged = 0;
-            while (n < max && off + 2 <= limit && off != first_rowid) {
+            size_t need;
+            while (n < max && plain_entry(bytes, off, limit, first_rowid, rowid, others, &need)) {
                 const unsigned char *e = bytes + off;
-                size_t start = off + 2, need = e[1] >> 1;
-                if (e[0] == 0 || e[0] >= 0x80 || e[1] >= 0x80 || need > limit - start ||
-                    rowid > INT64_MAX - e[0] || rowid + e[0] >= others)
-                    break;
                 rowid += e[0];
                 pos = e + 2;
                 pos_len = need;
-                off = start + need;
+                off += 2 + need;
                 if (need == 0)
                     continue; /* a deletion: the row is not listed */
                 struct db_fts_row *row = &rows[n++];
