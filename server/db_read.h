@@ -117,6 +117,17 @@ int db_read_resolve(struct db *db, enum record_type type, const char *ref, int64
 /* The same for a segment id. */
 int db_read_segment_exists(struct db *db, int64_t id);
 
+/* Who orders a page whose plan would sort every matching row (see db_read.c). */
+enum db_page_order {
+    DB_PAGE_ORDER_PLAN,   /* C when SQLite's plan sorts, else SQLite (the default) */
+    DB_PAGE_ORDER_SQL,    /* SQLite always (ORDER BY ... LIMIT): for tests */
+    DB_PAGE_ORDER_MEMORY, /* C always: for tests */
+};
+/* Sets it for every connection. */
+void db_read_page_order(enum db_page_order mode);
+/* Pages ordered by C since the start (tests prove the path ran with it). */
+uint64_t db_read_pages_in_memory(void);
+
 /* Reads up to limit rows of q in order. Returns 0, or -1 with err filled. */
 int db_read_page(struct db *db, const struct db_query *q, size_t limit, struct db_page *out,
                  struct db_error *err);

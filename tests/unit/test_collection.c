@@ -609,6 +609,149 @@ static void render_is_sqlite_json(void **state) {
     assert_int_equal(sqlite3_exec(h, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
 }
 
+/* Reads q's page (limit rows) with SQLite's ORDER BY and with C's order: the same ids, the
+ * same `more` and the same last keys. Returns the rows compared. */
+static size_t pages_agree(const struct db_query *q, size_t limit) {
+    struct db_page by_sql, by_c;
+    struct db_error err = {0};
+    db_read_page_order(DB_PAGE_ORDER_SQL);
+    assert_int_equal(db_read_page(db, q, limit, &by_sql, &err), 0);
+    db_read_page_order(DB_PAGE_ORDER_MEMORY);
+    assert_int_equal(db_read_page(db, q, limit, &by_c, &err), 0);
+    db_read_page_order(DB_PAGE_ORDER_PLAN);
+    char what[256];
+    snprintf(what, sizeof what, "%s sort=%s%s limit=%zu after=%d filters=%#x one=%#x",
+             q->coll->table, q->descending ? "-" : "", q->sort->name, limit, q->after,
+             q->filter_mask, q->one_mask);
+    if (by_sql.count != by_c.count || by_sql.more != by_c.more)
+        fail_msg("%s: %zu rows (more %d) by SQL, %zu (more %d) by C", what, by_sql.count,
+                 by_sql.more, by_c.count, by_c.more);
+    for (size_t i = 0; i < by_sql.count; i++)
+        if (by_sql.ids[i] != by_c.ids[i])
+            fail_msg("%s: row %zu is %lld by SQL, %lld by C", what, i, (long long)by_sql.ids[i],
+                     (long long)by_c.ids[i]);
+    if (by_sql.count > 0) {
+        assert_int_equal(by_sql.last_id, by_c.last_id);
+        for (size_t k = 0; k < q->sort->key_count; k++) {
+            assert_int_equal(by_sql.last_keys[k].is_text, by_c.last_keys[k].is_text);
+            if (by_sql.last_keys[k].is_text)
+                assert_string_equal(by_sql.last_keys[k].text, by_c.last_keys[k].text);
+            else
+                assert_int_equal(by_sql.last_keys[k].integer, by_c.last_keys[k].integer);
+        }
+    }
+    size_t rows = by_sql.count;
+    db_page_free(&by_sql);
+    db_page_free(&by_c);
+    return rows;
+}
+
+/* A page C orders (db_read.c, when SQLite's plan would sort every matching row) is the page
+ * SQLite's ORDER BY ... LIMIT gives: every collection, sort and direction, unfiltered and
+ * under each filter (a list of values, and one), first pages and keyset pages, limits from 1
+ * to past the end; over names that differ only in case, that tie under NOCASE (the id
+ * decides), that hold bytes NOCASE does not fold, and dates that tie. Then that the plan
+ * sends the seed record's filtered list, and not the default list, through C. */
+static void page_order_in_memory(void **state) {
+    (void)state;
+    sqlite3 *h = db_handle(db);
+    assert_int_equal(sqlite3_exec(h, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+    static const char *const names[] = {"alpha", "Alpha", "ALPHA", "alpha b", "Alpha_b", "alpha[",
+                                        "\xc3\x89mile", "\xc3\xa9mile", "Emile", "emile", "zeta",
+                                        "Zeta", "10", "9", "a", "A", "ALPHA"};
+    sqlite3_stmt *set;
+    assert_int_equal(
+        sqlite3_prepare_v2(h, "UPDATE organizations SET name = ?2 WHERE id = ?1", -1, &set, NULL),
+        SQLITE_OK);
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        sqlite3_bind_int64(set, 1, (sqlite3_int64)(3 * k + 1));
+        sqlite3_bind_text(set, 2, names[k], -1, SQLITE_STATIC);
+        assert_int_equal(sqlite3_step(set), SQLITE_DONE);
+        sqlite3_reset(set);
+    }
+    sqlite3_finalize(set);
+    assert_int_equal(sqlite3_exec(h,
+                                  "UPDATE side_events SET date = '2021-12-08', title = "
+                                  "upper(substr(title, 1, 3)) WHERE id % 2 = 0",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    static const enum record_type types[] = {
+        RECORD_ASSEMBLY, RECORD_TOPIC,   RECORD_ORGANIZATION, RECORD_PERSON,
+        RECORD_DOCUMENT, RECORD_SESSION, RECORD_INTERVENTION, RECORD_SIDE_EVENT};
+    static const size_t limits[] = {1, 2, 7, 500};
+    size_t rows = 0, pages = 0;
+    for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
+        const struct db_collection *dc = db_read_collection(types[t]);
+        for (size_t s = 0; dc->sorts[s].name != NULL; s++)
+            for (size_t f = 0; f <= DB_READ_MAX_FILTERS; f++) {
+                if (f > 0 && dc->filters[f - 1].name == NULL)
+                    break;
+                struct db_query q = {.coll = dc, .sort = &dc->sorts[s]};
+                enum db_filter_kind kind = FILTER_BOOL;
+                if (f > 0) {
+                    const struct db_filter *flt = &dc->filters[f - 1];
+                    kind = flt->kind;
+                    q.filter_mask = 1u << (f - 1);
+                    q.filter[f - 1].is_text = kind != FILTER_BOOL;
+                    q.filter[f - 1].text = kind == FILTER_DATE_BOUND ? "2021-12-08"
+                                           : kind == FILTER_NAME     ? "alpha"
+                                           : kind == FILTER_ENUM     ? "[\"state\"]"
+                                           : kind == FILTER_DATE     ? "[\"2021-12-08\"]"
+                                           : kind == FILTER_CODE     ? "[\"FI\"]"
+                                                                     : "[1]";
+                    q.filter[f - 1].integer = 1;
+                }
+                int lists = f > 0 && kind != FILTER_BOOL && kind != FILTER_NAME &&
+                            kind != FILTER_DATE_BOUND;
+                for (int one = 0; one <= lists; one++) {
+                    if (one) {
+                        const char *v = q.filter[f - 1].text;
+                        q.one_mask = 1u << (f - 1);
+                        q.one[f - 1] = v[1] == '"' ? (struct db_value){1, 0, v + 2}
+                                                   : (struct db_value){0, 1, NULL};
+                        if (v[1] == '"') { /* the value without its quotes and bracket */
+                            static char unquoted[64];
+                            snprintf(unquoted, sizeof unquoted, "%.*s", (int)strlen(v) - 4,
+                                     v + 2);
+                            q.one[f - 1].text = unquoted;
+                        }
+                    }
+                    for (int desc = 0; desc <= 1; desc++) {
+                        q.descending = desc;
+                        q.after = 0;
+                        for (size_t l = 0; l < sizeof limits / sizeof limits[0]; l++, pages++)
+                            rows += pages_agree(&q, limits[l]);
+                        /* the keyset page after the third row */
+                        struct db_page first;
+                        struct db_error err = {0};
+                        db_read_page_order(DB_PAGE_ORDER_SQL);
+                        assert_int_equal(db_read_page(db, &q, 3, &first, &err), 0);
+                        db_read_page_order(DB_PAGE_ORDER_PLAN);
+                        if (first.count == 3) {
+                            q.after = 1;
+                            q.after_id = first.last_id;
+                            memcpy(q.after_keys, first.last_keys, sizeof q.after_keys);
+                            for (size_t l = 0; l < sizeof limits / sizeof limits[0]; l++, pages++)
+                                rows += pages_agree(&q, limits[l]);
+                            q.after = 0;
+                        }
+                        db_page_free(&first);
+                    }
+                }
+            }
+    }
+    assert_int_equal(sqlite3_exec(h, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    assert_true(pages > 1900); /* (1,984 and 8,092 on the fixtures) */
+    assert_true(rows > 8000);
+
+    /* the plan decides: a filter keeping few rows sorts (so C orders), the default walks */
+    uint64_t before = db_read_pages_in_memory();
+    json_decref(get_json("/v1/interventions?organization_kind=state&limit=50", 200));
+    assert_int_equal(db_read_pages_in_memory(), before + 1);
+    json_decref(get_json("/v1/interventions?limit=50", 200));
+    assert_int_equal(db_read_pages_in_memory(), before + 1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fts_quoting),
@@ -619,6 +762,7 @@ int main(void) {
         cmocka_unit_test(text_render_is_jansson_render),
         cmocka_unit_test(render_plans),
         cmocka_unit_test(render_is_sqlite_json),
+        cmocka_unit_test(page_order_in_memory),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
