@@ -286,6 +286,8 @@ enum plan_order {
     PLAN_SORT,    /* SQLite sorts every matching row in a temporary b-tree */
 };
 static _Atomic unsigned char intern_order[INTERN_SLOTS];
+/* For a PLAN_SORT page query: its interned SQL without ORDER BY and LIMIT, once built. */
+static const char *_Atomic intern_unordered[INTERN_SLOTS];
 
 static uint64_t fnv1a(const char *s) {
     uint64_t h = 1469598103934665603ULL;
@@ -329,11 +331,13 @@ struct built {
     sqlite3_stmt *stmt; /* the statement */
     int transient;      /* 1: finalize after use */
     size_t slot;        /* its intern slot when not transient */
+    const char *sql;    /* its interned SQL when not transient */
 };
 
 static int built_prepare(struct db *db, const char *sql, struct built *b) {
     const char *interned = intern(sql, &b->slot);
     b->transient = interned == NULL;
+    b->sql = interned;
     if (interned != NULL)
         b->stmt = db_prepare(db, interned);
     else if (sqlite3_prepare_v2(db_handle(db), sql, -1, &b->stmt, NULL) != SQLITE_OK)
@@ -808,16 +812,29 @@ static int plan_sorts(struct db *db, const char *sql, size_t slot) {
     return sorts;
 }
 
-/* db_read_page for a query whose order C makes. */
-static int page_in_memory(struct db *db, const struct db_query *q, const struct row_order *o,
-                          size_t limit, struct db_page *out, struct db_error *err) {
-    char sql[SQL_MAX];
-    if (page_sql(q, 0, sql, sizeof sql) != 0) {
-        db_error_set(err, -1, "page query too long");
-        return -1;
+/* Prepares q's page query without ORDER BY and LIMIT. ordered: the interned slot of the
+ * query with them (its unordered text is kept there: built once), or SIZE_MAX. */
+static int prepare_unordered(struct db *db, const struct db_query *q, size_t ordered,
+                             struct built *b) {
+    const char *known = ordered < INTERN_SLOTS ? atomic_load(&intern_unordered[ordered]) : NULL;
+    if (known != NULL) {
+        *b = (struct built){.stmt = db_prepare(db, known), .sql = known};
+        return b->stmt ? 0 : -1;
     }
+    char sql[SQL_MAX];
+    if (page_sql(q, 0, sql, sizeof sql) != 0 || built_prepare(db, sql, b) != 0)
+        return -1;
+    if (ordered < INTERN_SLOTS && !b->transient)
+        atomic_store(&intern_unordered[ordered], b->sql);
+    return 0;
+}
+
+/* db_read_page for a query whose order C makes (ordered: as for prepare_unordered). */
+static int page_in_memory(struct db *db, const struct db_query *q, const struct row_order *o,
+                          size_t ordered, size_t limit, struct db_page *out,
+                          struct db_error *err) {
     struct built b;
-    if (built_prepare(db, sql, &b) != 0) {
+    if (prepare_unordered(db, q, ordered, &b) != 0) {
         db_fail(db, err, "prepare page");
         return -1;
     }
@@ -900,9 +917,10 @@ int db_read_page(struct db *db, const struct db_query *q, size_t limit, struct d
     if (limit < SIZE_MAX && row_order_of(q, &order) == 0 &&
         (mode == DB_PAGE_ORDER_MEMORY ||
          (mode == DB_PAGE_ORDER_PLAN && !b.transient && plan_sorts(db, sql, b.slot)))) {
+        size_t ordered = b.transient ? SIZE_MAX : b.slot;
         built_done(&b);
         atomic_fetch_add(&pages_in_memory, 1);
-        return page_in_memory(db, q, &order, limit, out, err);
+        return page_in_memory(db, q, &order, ordered, limit, out, err);
     }
     int n = 1;
     int rc = bind_page(b.stmt, q, &n);
