@@ -33,6 +33,8 @@ struct db_filter {
     enum record_type ref;        /* FILTER_REF: the type named */
     const char *const *values;   /* FILTER_ENUM: allowed values, NULL-terminated */
     const char *sql;             /* db_read.c's WHERE term (one `?`); opaque to callers */
+    const char *join;            /* NULL, or the page query's join for one value (alias %1$s,
+                                    one `?`); opaque to callers */
 };
 
 /* One sort order of a collection: keys then the id, all ascending or all descending. */
@@ -125,6 +127,8 @@ enum db_page_order {
 };
 /* Sets it for every connection. */
 void db_read_page_order(enum db_page_order mode);
+/* 0: page queries test every filter with IN, as counts do (for tests); 1: the default. */
+void db_read_filter_joins(int on);
 /* Pages ordered by C since the start (tests prove the path ran with it). */
 uint64_t db_read_pages_in_memory(void);
 

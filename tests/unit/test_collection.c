@@ -609,16 +609,25 @@ static void render_is_sqlite_json(void **state) {
     assert_int_equal(sqlite3_exec(h, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
 }
 
-/* Reads q's page (limit rows) with SQLite's ORDER BY and with C's order: the same ids, the
- * same `more` and the same last keys. Returns the rows compared. */
+/* Reads q's page (limit rows) with SQLite's ORDER BY and with C's order, and with SQLite's
+ * ORDER BY testing every filter with IN rather than joining it: the same ids, the same
+ * `more` and the same last keys. Returns the rows compared. */
 static size_t pages_agree(const struct db_query *q, size_t limit) {
-    struct db_page by_sql, by_c;
+    struct db_page by_sql, by_c, by_in;
     struct db_error err = {0};
     db_read_page_order(DB_PAGE_ORDER_SQL);
     assert_int_equal(db_read_page(db, q, limit, &by_sql, &err), 0);
+    db_read_filter_joins(0);
+    assert_int_equal(db_read_page(db, q, limit, &by_in, &err), 0);
+    db_read_filter_joins(1);
     db_read_page_order(DB_PAGE_ORDER_MEMORY);
     assert_int_equal(db_read_page(db, q, limit, &by_c, &err), 0);
     db_read_page_order(DB_PAGE_ORDER_PLAN);
+    assert_int_equal(by_sql.count, by_in.count);
+    assert_int_equal(by_sql.more, by_in.more);
+    for (size_t i = 0; i < by_sql.count; i++)
+        assert_int_equal(by_sql.ids[i], by_in.ids[i]);
+    db_page_free(&by_in);
     char what[256];
     snprintf(what, sizeof what, "%s sort=%s%s limit=%zu after=%d filters=%#x one=%#x",
              q->coll->table, q->descending ? "-" : "", q->sort->name, limit, q->after,
@@ -647,7 +656,8 @@ static size_t pages_agree(const struct db_query *q, size_t limit) {
 }
 
 /* A page C orders (db_read.c, when SQLite's plan would sort every matching row) is the page
- * SQLite's ORDER BY ... LIMIT gives: every collection, sort and direction, unfiltered and
+ * SQLite's ORDER BY ... LIMIT gives, and a page that joins a filter the page that tests it
+ * with IN: every collection, sort and direction, unfiltered and
  * under each filter (a list of values, and one), first pages and keyset pages, limits from 1
  * to past the end; over names that differ only in case, that tie under NOCASE (the id
  * decides), that hold bytes NOCASE does not fold, and dates that tie. Then that the plan
