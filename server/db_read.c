@@ -408,7 +408,8 @@ static unsigned page_joins(const struct db_query *q) {
     if (!atomic_load(&joins_enabled))
         return 0;
     for (size_t i = 0; q->coll->filters[i].name != NULL; i++)
-        if (q->filter_mask & q->one_mask & (1u << i) && q->coll->filters[i].join != NULL)
+        if (q->filter_mask & q->one_mask & (1u << i) && q->coll->filters[i].join != NULL &&
+            one_value_at(q, i) != NULL) /* (bind_filters binds one[i] only then) */
             joined |= 1u << i;
     return joined;
 }
@@ -463,9 +464,11 @@ static int bind_where(sqlite3_stmt *stmt, const struct db_query *q, int *n) {
     return bind_filters(stmt, q, ~0u, 0, n);
 }
 
-/* The page query of q: with ordered, its rows in the sort's order, at most ?LAST of them
- * (the last parameter); without, every matching row in no particular order. */
-static int page_sql(const struct db_query *q, int ordered, char *buf, size_t size) {
+/* The page query of q, its filters in `joined` (page_joins) joined: with ordered, its rows in
+ * the sort's order, at most ?LAST of them (the last parameter); without, every matching row
+ * in no particular order. */
+static int page_sql(const struct db_query *q, unsigned joined, int ordered, char *buf,
+                    size_t size) {
     const struct db_sort *s = q->sort;
     const char *dir = q->descending ? " DESC" : "";
     size_t used = 0;
@@ -478,7 +481,6 @@ static int page_sql(const struct db_query *q, int ordered, char *buf, size_t siz
         (q->in_order && s->in_order &&
          append(buf, size, &used, " INDEXED BY %s", s->in_order) != 0))
         return -1;
-    unsigned joined = page_joins(q);
     for (size_t i = 0; joined >> i; i++) {
         if (!(joined & (1u << i)))
             continue;
@@ -515,7 +517,7 @@ static int page_sql(const struct db_query *q, int ordered, char *buf, size_t siz
 }
 
 int db_read_page_sql(const struct db_query *q, char *buf, size_t size) {
-    return page_sql(q, 1, buf, size);
+    return page_sql(q, page_joins(q), 1, buf, size);
 }
 
 static int count_sql(const struct db_query *q, char *buf, size_t size) {
@@ -733,8 +735,9 @@ static int row_order_of(const struct db_query *q, struct row_order *o) {
     return 0;
 }
 
-/* The current row of stmt (id, then the keys), pointing into SQLite's memory. */
-static void row_read(sqlite3_stmt *stmt, size_t key_count, struct sort_row *row) {
+/* The current row of stmt (id, then the keys), pointing into SQLite's memory. Returns
+ * SQLITE_ROW, or SQLITE_NOMEM when a text could not be had (rather than order it as ""). */
+static int row_read(sqlite3_stmt *stmt, size_t key_count, struct sort_row *row) {
     row->id = sqlite3_column_int64(stmt, 0);
     for (size_t k = 0; k < key_count; k++) {
         sqlite3_value *v = sqlite3_column_value(stmt, (int)k + 1);
@@ -750,10 +753,11 @@ static void row_read(sqlite3_stmt *stmt, size_t key_count, struct sort_row *row)
             key->text = key->type == SQLITE_TEXT ? (const char *)sqlite3_value_text(v)
                                                  : (const char *)sqlite3_value_blob(v);
             key->len = sqlite3_value_bytes(v);
-            if (key->text == NULL) /* an empty BLOB, or out of memory: empty either way */
-                key->len = 0;
+            if (key->text == NULL && (key->type == SQLITE_TEXT || key->len > 0))
+                return SQLITE_NOMEM; /* (a NULL pointer is an empty BLOB's, else no memory) */
         }
     }
+    return SQLITE_ROW;
 }
 
 static void row_release(struct sort_row *row, size_t key_count) {
@@ -830,17 +834,19 @@ static int cursor_key(const struct sort_key *key, int is_text, struct db_value *
         v->text = strdup(text);
         return v->text ? 0 : -1;
     }
-    v->integer = key->type == SQLITE_INTEGER ? key->integer
-                 : key->type == SQLITE_FLOAT ? (int64_t)key->real
-                 : key->text                 ? strtoll(key->text, NULL, 10)
-                                             : 0;
+    /* (a real out of range clamps, as SQLite's conversion does) */
+    v->integer = key->type == SQLITE_INTEGER   ? key->integer
+                 : key->type != SQLITE_FLOAT   ? (key->text ? strtoll(key->text, NULL, 10) : 0)
+                 : key->real <= -9.2233720368547758e18 ? INT64_MIN
+                 : key->real >= 9.2233720368547758e18  ? INT64_MAX
+                                                       : (int64_t)key->real;
     return 0;
 }
 
-/* Binds q's filters and keyset to a page statement from parameter 1; *n is then the next. */
-static int bind_page(sqlite3_stmt *stmt, const struct db_query *q, int *n) {
+/* Binds q's filters (those in `joined` first: page_sql) and keyset to a page statement from
+ * parameter 1; *n is then the next. */
+static int bind_page(sqlite3_stmt *stmt, const struct db_query *q, unsigned joined, int *n) {
     /* the joins' values come first in the SQL (FROM), then the WHERE clause's */
-    unsigned joined = page_joins(q);
     int rc = joined ? bind_filters(stmt, q, joined, 0, n) : 0;
     if (rc == 0)
         rc = bind_filters(stmt, q, ~0u, joined, n);
@@ -879,15 +885,15 @@ static int plan_sorts(struct db *db, const char *sql, size_t slot) {
 
 /* Prepares q's page query without ORDER BY and LIMIT. ordered: the interned slot of the
  * query with them (its unordered text is kept there: built once), or SIZE_MAX. */
-static int prepare_unordered(struct db *db, const struct db_query *q, size_t ordered,
-                             struct built *b) {
+static int prepare_unordered(struct db *db, const struct db_query *q, unsigned joined,
+                             size_t ordered, struct built *b) {
     const char *known = ordered < INTERN_SLOTS ? atomic_load(&intern_unordered[ordered]) : NULL;
     if (known != NULL) {
         *b = (struct built){.stmt = db_prepare(db, known), .sql = known};
         return b->stmt ? 0 : -1;
     }
     char sql[SQL_MAX];
-    if (page_sql(q, 0, sql, sizeof sql) != 0 || built_prepare(db, sql, b) != 0)
+    if (page_sql(q, joined, 0, sql, sizeof sql) != 0 || built_prepare(db, sql, b) != 0)
         return -1;
     if (ordered < INTERN_SLOTS && !b->transient)
         atomic_store(&intern_unordered[ordered], b->sql);
@@ -895,11 +901,11 @@ static int prepare_unordered(struct db *db, const struct db_query *q, size_t ord
 }
 
 /* db_read_page for a query whose order C makes (ordered: as for prepare_unordered). */
-static int page_in_memory(struct db *db, const struct db_query *q, const struct row_order *o,
-                          size_t ordered, size_t limit, struct db_page *out,
-                          struct db_error *err) {
+static int page_in_memory(struct db *db, const struct db_query *q, unsigned joined,
+                          const struct row_order *o, size_t ordered, size_t limit,
+                          struct db_page *out, struct db_error *err) {
     struct built b;
-    if (prepare_unordered(db, q, ordered, &b) != 0) {
+    if (prepare_unordered(db, q, joined, ordered, &b) != 0) {
         db_fail(db, err, "prepare page");
         return -1;
     }
@@ -907,10 +913,11 @@ static int page_in_memory(struct db *db, const struct db_query *q, const struct 
     size_t cap = limit + 1, kept = 0, seen = 0;
     struct sort_row *heap = calloc(cap, sizeof *heap);
     out->ids = malloc((limit ? limit : 1) * sizeof *out->ids);
-    int rc = heap && out->ids && bind_page(b.stmt, q, &n) == 0 ? SQLITE_OK : SQLITE_NOMEM;
+    int rc = heap && out->ids && bind_page(b.stmt, q, joined, &n) == 0 ? SQLITE_OK : SQLITE_NOMEM;
     while (rc != SQLITE_NOMEM && (rc = sqlite3_step(b.stmt)) == SQLITE_ROW) {
         struct sort_row row;
-        row_read(b.stmt, o->key_count, &row);
+        if ((rc = row_read(b.stmt, o->key_count, &row)) != SQLITE_ROW)
+            break;
         seen++;
         if (kept < cap) {
             if (row_keep(&heap[kept], &row, o->key_count) != 0)
@@ -966,8 +973,9 @@ static int page_in_memory(struct db *db, const struct db_query *q, const struct 
 int db_read_page(struct db *db, const struct db_query *q, size_t limit, struct db_page *out,
                  struct db_error *err) {
     memset(out, 0, sizeof *out);
+    unsigned joined = page_joins(q); /* (once: the SQL and its binding must agree) */
     char sql[SQL_MAX];
-    if (db_read_page_sql(q, sql, sizeof sql) != 0) {
+    if (page_sql(q, joined, 1, sql, sizeof sql) != 0) {
         db_error_set(err, -1, "page query too long");
         return -1;
     }
@@ -985,16 +993,17 @@ int db_read_page(struct db *db, const struct db_query *q, size_t limit, struct d
         size_t ordered = b.transient ? SIZE_MAX : b.slot;
         built_done(&b);
         atomic_fetch_add(&pages_in_memory, 1);
-        return page_in_memory(db, q, &order, ordered, limit, out, err);
+        return page_in_memory(db, q, joined, &order, ordered, limit, out, err);
     }
     int n = 1;
-    int rc = bind_page(b.stmt, q, &n);
+    int rc = bind_page(b.stmt, q, joined, &n);
     if (rc == 0)
         rc = sqlite3_bind_int64(b.stmt, n, (sqlite3_int64)limit + 1) == SQLITE_OK ? 0 : -1;
     out->ids = malloc((limit ? limit : 1) * sizeof *out->ids);
     if (rc != 0 || out->ids == NULL) {
         db_error_set(err, -1, "bind or out of memory");
         built_done(&b);
+        db_page_free(out);
         return -1;
     }
     while ((rc = sqlite3_step(b.stmt)) == SQLITE_ROW) {
@@ -1100,9 +1109,16 @@ char *db_read_facet(struct db *db, const struct db_query *q, const struct db_fac
     return out;
 }
 
+/* What explain_one explains. */
+enum explained {
+    EXPLAIN_OTHER,     /* a count or a facet: bind_where's values */
+    EXPLAIN_PAGE,      /* a page query with ORDER BY and LIMIT */
+    EXPLAIN_UNORDERED, /* a page query without (the rows C orders) */
+};
+
 /* Appends the EXPLAIN QUERY PLAN detail lines of sql (with q's values bound) to buf. */
-static int explain_one(struct db *db, const struct db_query *q, const char *sql, int page,
-                       char *buf, size_t size, size_t *used) {
+static int explain_one(struct db *db, const struct db_query *q, const char *sql,
+                       enum explained what, char *buf, size_t size, size_t *used) {
     char text[SQL_MAX + 32];
     int w = snprintf(text, sizeof text, "EXPLAIN QUERY PLAN %s", sql);
     if (w < 0 || (size_t)w >= sizeof text)
@@ -1111,12 +1127,10 @@ static int explain_one(struct db *db, const struct db_query *q, const char *sql,
     if (sqlite3_prepare_v2(db_handle(db), text, -1, &stmt, NULL) != SQLITE_OK)
         return -1;
     int n = 1;
-    if (page) {
-        bind_page(stmt, q, &n);
-        sqlite3_bind_int64(stmt, n, 51);
-    } else {
+    if (what == EXPLAIN_OTHER)
         bind_where(stmt, q, &n);
-    }
+    else if (bind_page(stmt, q, page_joins(q), &n) == 0 && what == EXPLAIN_PAGE)
+        sqlite3_bind_int64(stmt, n, 51);
     int rc = 0;
     while (sqlite3_step(stmt) == SQLITE_ROW)
         if (append(buf, size, used, "%s\n", (const char *)sqlite3_column_text(stmt, 3)) != 0)
@@ -1130,13 +1144,19 @@ int db_read_explain(struct db *db, const struct db_query *q, char *buf, size_t s
     size_t used = 0;
     buf[0] = '\0';
     if (db_read_page_sql(q, sql, sizeof sql) != 0 ||
-        explain_one(db, q, sql, 1, buf, size, &used) != 0)
+        explain_one(db, q, sql, EXPLAIN_PAGE, buf, size, &used) != 0)
         return -1;
-    if (count_sql(q, sql, sizeof sql) != 0 || explain_one(db, q, sql, 0, buf, size, &used) != 0)
+    /* where that plan sorts every row, the query C orders instead is the one that runs */
+    if (strstr(buf, "USE TEMP B-TREE FOR ORDER BY\n") != NULL &&
+        (page_sql(q, page_joins(q), 0, sql, sizeof sql) != 0 ||
+         explain_one(db, q, sql, EXPLAIN_UNORDERED, buf, size, &used) != 0))
+        return -1;
+    if (count_sql(q, sql, sizeof sql) != 0 ||
+        explain_one(db, q, sql, EXPLAIN_OTHER, buf, size, &used) != 0)
         return -1;
     for (size_t f = 0; q->coll->facets[f].name != NULL; f++)
         if (facet_sql(q, &q->coll->facets[f], sql, sizeof sql) != 0 ||
-            explain_one(db, q, sql, 0, buf, size, &used) != 0)
+            explain_one(db, q, sql, EXPLAIN_OTHER, buf, size, &used) != 0)
             return -1;
     return 0;
 }

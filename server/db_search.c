@@ -1269,22 +1269,27 @@ static int fill_type(struct db *db, struct search_conn *c, int type, struct db_s
     ids[used++] = ']';
     sqlite3_stmt *st = db_prepare(db, types[type].refs);
     if (st == NULL || sqlite3_bind_text(st, 1, ids, (int)used, SQLITE_STATIC) != SQLITE_OK) {
-        db_fail(db, err, "search refs: prepare");
+        db_fail(db, err, st == NULL ? "search refs: prepare" : "search refs: bind");
         if (st != NULL)
             db_done(st);
         if (ids != stack_ids)
             free(ids);
         return -1;
     }
-    int oom = 0, step;
+    int oom = 0, step = SQLITE_DONE;
+    size_t next = 0; /* where the last row's hit was: the rows come in the array's order */
     while (!oom && (step = sqlite3_step(st)) == SQLITE_ROW) {
         /* the hit of this row: a page holds a (type, id) once; a hit whose row is gone (it
          * cannot be, in one snapshot) keeps its name NULL and is left out of the answer */
         int64_t id = sqlite3_column_int64(st, 0);
         struct db_search_hit *h = NULL;
-        for (size_t i = 0; i < count && h == NULL; i++)
-            if (hits[i].type == (enum record_type)type && hits[i].id == id && !hits[i].strings)
+        for (size_t k = 0; k < count && h == NULL; k++) {
+            size_t i = (next + k) % count;
+            if (hits[i].type == (enum record_type)type && hits[i].id == id && !hits[i].strings) {
                 h = &hits[i];
+                next = i + 1;
+            }
+        }
         if (h == NULL)
             continue;
         if (hit_strings(st, h) != 0)
@@ -1298,6 +1303,8 @@ static int fill_type(struct db *db, struct search_conn *c, int type, struct db_s
         if (db_snippet_make(c->snippet, text, bytes, types[type].columns, &h->snippet) != 0)
             oom = 1;
     }
+    if (!oom && step != SQLITE_DONE)
+        db_fail(db, err, "search refs");
     db_done(st);
     if (ids != stack_ids)
         free(ids);
@@ -1305,11 +1312,7 @@ static int fill_type(struct db *db, struct search_conn *c, int type, struct db_s
         db_error_set(err, -1, "search: out of memory");
         return -1;
     }
-    if (step != SQLITE_DONE) {
-        db_fail(db, err, "search refs");
-        return -1;
-    }
-    return 0;
+    return step == SQLITE_DONE ? 0 : -1;
 }
 
 /* ---- The query ------------------------------------------------------------------------------- */

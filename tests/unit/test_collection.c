@@ -762,6 +762,67 @@ static void page_order_in_memory(void **state) {
     assert_int_equal(db_read_pages_in_memory(), before + 1);
 }
 
+/* The first integer of sql's first row (a fixture fact a test builds its URL from). */
+static int64_t first_integer(const char *sql) {
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db_handle(db), sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* Joined filters next to the rest (db_read.c's page_joins): a join beside a WHERE filter,
+ * two joins, a join with a full-text match, a join on the in-order walk, each walked page by
+ * page to its end with joins and again with every filter tested by IN: the same rows in the
+ * same order, over values that do match rows (taken from the link tables). */
+static void joined_filters_combined(void **state) {
+    (void)state;
+    int64_t topic = first_integer("SELECT topic_id FROM intervention_topics GROUP BY topic_id "
+                                  "ORDER BY count(*) DESC, topic_id LIMIT 1");
+    int64_t session = first_integer("SELECT session_id FROM interventions GROUP BY session_id "
+                                    "ORDER BY count(*) DESC, session_id LIMIT 1");
+    int64_t host = first_integer("SELECT organization_id FROM side_event_hosts WHERE role = "
+                                 "'co_host' GROUP BY organization_id ORDER BY count(*) DESC, "
+                                 "organization_id LIMIT 1");
+    int64_t behalf = first_integer("SELECT organization_id FROM intervention_on_behalf_of "
+                                   "GROUP BY organization_id ORDER BY count(*) DESC LIMIT 1");
+    char urls[8][256];
+    snprintf(urls[0], sizeof urls[0],
+             "/v1/interventions?organization_kind=state&session=%lld&limit=3", (long long)session);
+    snprintf(urls[1], sizeof urls[1], "/v1/interventions?topic=%lld&organization_kind=state&limit=2",
+             (long long)topic);
+    snprintf(urls[2], sizeof urls[2], "/v1/side-events?host=%lld&co_host=%lld&limit=1",
+             (long long)host, (long long)host);
+    snprintf(urls[3], sizeof urls[3], "/v1/interventions?topic=%lld&q=court&limit=2",
+             (long long)topic);
+    /* limit 5 of 44 interventions, 20 of them by states: (5 + 1) * 44 <= 20 * 20, so the
+     * page walks the order's index and joins each row's organization */
+    snprintf(urls[4], sizeof urls[4], "/v1/interventions?organization_kind=state&limit=5");
+    snprintf(urls[5], sizeof urls[5], "/v1/interventions?on_behalf_of=%lld&sort=-session&limit=1",
+             (long long)behalf);
+    snprintf(urls[6], sizeof urls[6], "/v1/sessions?topic=%lld&sort=-title&limit=1",
+             (long long)first_integer("SELECT topic_id FROM session_topics LIMIT 1"));
+    snprintf(urls[7], sizeof urls[7],
+             "/v1/interventions?date=2021-12-08&organization_kind=ngo&sort=id&limit=2");
+    size_t rows = 0;
+    for (size_t u = 0; u < sizeof urls / sizeof urls[0]; u++) {
+        int64_t joined[200], tested[200];
+        size_t n = walk(urls[u], joined, 200);
+        db_read_filter_joins(0);
+        size_t m = walk(urls[u], tested, 200);
+        db_read_filter_joins(1);
+        if (n != m || n == 0)
+            fail_msg("%s: %zu rows joined, %zu by IN", urls[u], n, m);
+        for (size_t i = 0; i < n; i++)
+            if (joined[i] != tested[i])
+                fail_msg("%s: row %zu is %lld joined, %lld by IN", urls[u], i,
+                         (long long)joined[i], (long long)tested[i]);
+        rows += n;
+    }
+    assert_true(rows >= 30);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fts_quoting),
@@ -773,6 +834,7 @@ int main(void) {
         cmocka_unit_test(render_plans),
         cmocka_unit_test(render_is_sqlite_json),
         cmocka_unit_test(page_order_in_memory),
+        cmocka_unit_test(joined_filters_combined),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
