@@ -900,15 +900,11 @@ static int prepare_unordered(struct db *db, const struct db_query *q, unsigned j
     return 0;
 }
 
-/* db_read_page for a query whose order C makes (ordered: as for prepare_unordered). */
-static int page_in_memory(struct db *db, const struct db_query *q, unsigned joined,
-                          const struct row_order *o, size_t ordered, size_t limit,
-                          struct db_page *out, struct db_error *err) {
-    struct built b;
-    if (prepare_unordered(db, q, joined, ordered, &b) != 0) {
-        db_fail(db, err, "prepare page");
-        return -1;
-    }
+/* db_read_page for a query whose order C makes, by its unordered statement (prepare_unordered;
+ * released here). */
+static int page_in_memory(const struct db_query *q, unsigned joined, const struct row_order *o,
+                          struct built b, size_t limit, struct db_page *out,
+                          struct db_error *err) {
     int n = 1;
     size_t cap = limit + 1, kept = 0, seen = 0;
     struct sort_row *heap = calloc(cap, sizeof *heap);
@@ -961,7 +957,7 @@ static int page_in_memory(struct db *db, const struct db_query *q, unsigned join
         if (rc == SQLITE_NOMEM)
             db_error_set(err, -1, "bind or out of memory");
         else
-            db_fail(db, err, "step page");
+            db_error_set(err, rc, "step page: %s", sqlite3_errstr(rc));
         built_done(&b);
         db_page_free(out);
         return -1;
@@ -987,13 +983,19 @@ int db_read_page(struct db *db, const struct db_query *q, size_t limit, struct d
     const struct db_sort *s = q->sort;
     struct row_order order;
     int mode = atomic_load(&page_order_mode);
+    struct built unordered;
     if (limit < SIZE_MAX && row_order_of(q, &order) == 0 &&
         (mode == DB_PAGE_ORDER_MEMORY ||
-         (mode == DB_PAGE_ORDER_PLAN && !b.transient && plan_sorts(db, sql, b.slot)))) {
-        size_t ordered = b.transient ? SIZE_MAX : b.slot;
-        built_done(&b);
-        atomic_fetch_add(&pages_in_memory, 1);
-        return page_in_memory(db, q, joined, &order, ordered, limit, out, err);
+         (mode == DB_PAGE_ORDER_PLAN && !b.transient && plan_sorts(db, sql, b.slot))) &&
+        prepare_unordered(db, q, joined, b.transient ? SIZE_MAX : b.slot, &unordered) == 0) {
+        /* (with the intern table full, a statement prepared for each page would cost more
+         * than the sort it spares: SQLite sorts) */
+        if (!unordered.transient || mode == DB_PAGE_ORDER_MEMORY) {
+            built_done(&b);
+            atomic_fetch_add(&pages_in_memory, 1);
+            return page_in_memory(q, joined, &order, unordered, limit, out, err);
+        }
+        built_done(&unordered);
     }
     int n = 1;
     int rc = bind_page(b.stmt, q, joined, &n);
