@@ -12,6 +12,7 @@
 #include "db_read.h"
 
 #include "db_internal.h"
+#include "format.h"
 
 #include <assert.h>
 #include <stdint.h>
@@ -69,15 +70,8 @@ static void jbuf_char(struct jbuf *b, char c) {
 
 /* In decimal, as SQLite writes an integer's text. */
 static void jbuf_int(struct jbuf *b, int64_t v) {
-    char digits[24];
-    size_t at = sizeof digits;
-    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    do
-        digits[--at] = (char)('0' + u % 10);
-    while ((u /= 10) != 0);
-    if (v < 0)
-        digits[--at] = '-';
-    jbuf_raw(b, digits + at, sizeof digits - at);
+    char digits[FORMAT_DECIMAL_MAX];
+    jbuf_raw(b, digits, format_decimal(digits, v));
 }
 
 /* 1 when the 8 bytes of w hold one that a JSON string must escape: below 0x20, '"' or '\\'.

@@ -81,6 +81,7 @@
 #include "db_fts.h"
 #include "db_internal.h"
 #include "db_snippet.h"
+#include "format.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -1229,20 +1230,6 @@ static int hit_strings(sqlite3_stmt *st, struct db_search_hit *h) {
     return 0;
 }
 
-/* Appends id in decimal at out; returns the bytes written (at most 20). */
-static size_t decimal(char *out, int64_t id) {
-    char digits[24];
-    size_t at = sizeof digits;
-    uint64_t u = id < 0 ? 0 - (uint64_t)id : (uint64_t)id;
-    do
-        digits[--at] = (char)('0' + u % 10);
-    while ((u /= 10) != 0);
-    if (id < 0)
-        digits[--at] = '-';
-    memcpy(out, digits + at, sizeof digits - at);
-    return sizeof digits - at;
-}
-
 /* Fills the references and snippets of the page's hits of one type from the record: the
  * snippets from the text the references' query reads, for the expression c->snippet was
  * given. One statement for all of them, joined from the JSON array of their ids (PAGE_HITS;
@@ -1250,9 +1237,9 @@ static size_t decimal(char *out, int64_t id) {
  * more than a lookup per hit). Returns 0 or -1. */
 static int fill_type(struct db *db, struct search_conn *c, int type, struct db_search_hit *hits,
                      size_t count, struct db_error *err) {
-    /* the ids as a JSON array: at most count of them, each at most 20 digits */
+    /* the ids as a JSON array: at most count of them, each with its comma */
     char stack_ids[1024];
-    size_t room = count * 22 + 3;
+    size_t room = count * (FORMAT_DECIMAL_MAX + 1) + 2;
     char *ids = room <= sizeof stack_ids ? stack_ids : malloc(room);
     if (ids == NULL) {
         db_error_set(err, -1, "search: out of memory");
@@ -1264,7 +1251,7 @@ static int fill_type(struct db *db, struct search_conn *c, int type, struct db_s
         if (hits[i].type == (enum record_type)type) {
             if (used > 1)
                 ids[used++] = ',';
-            used += decimal(ids + used, hits[i].id);
+            used += format_decimal(ids + used, hits[i].id);
         }
     ids[used++] = ']';
     sqlite3_stmt *st = db_prepare(db, types[type].refs);

@@ -52,8 +52,8 @@ int format_append_grow(struct format_buf *buf, const char *s, size_t n) {
     return 0;
 }
 
-int format_append_int(struct format_buf *buf, int64_t v) {
-    char digits[24];
+size_t format_decimal(char *out, int64_t v) {
+    char digits[FORMAT_DECIMAL_MAX];
     size_t i = sizeof digits;
     uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v; /* INT64_MIN too */
     do {
@@ -62,7 +62,13 @@ int format_append_int(struct format_buf *buf, int64_t v) {
     } while (u != 0);
     if (v < 0)
         digits[--i] = '-';
-    return format_append(buf, digits + i, sizeof digits - i);
+    memcpy(out, digits + i, sizeof digits - i);
+    return sizeof digits - i;
+}
+
+int format_append_int(struct format_buf *buf, int64_t v) {
+    char digits[FORMAT_DECIMAL_MAX];
+    return format_append(buf, digits, format_decimal(digits, v));
 }
 
 static int buf_str(struct format_buf *buf, const char *s) {

@@ -43,7 +43,14 @@ static inline int format_append(struct format_buf *buf, const char *s, size_t n)
     return 0;
 }
 
-/* Appends v in decimal (as jansson and printf write it). Returns 0 or -1. */
+/* Most bytes format_decimal writes (INT64_MIN: a sign and 19 digits). */
+#define FORMAT_DECIMAL_MAX 20
+
+/* Writes v in decimal (as printf, jansson and SQLite write an integer) at out, which has room
+ * for FORMAT_DECIMAL_MAX bytes; no NUL. Returns the bytes written. */
+size_t format_decimal(char *out, int64_t v);
+
+/* Appends v in decimal. Returns 0 or -1. */
 int format_append_int(struct format_buf *buf, int64_t v);
 
 /* Appends s (UTF-8, NUL-terminated) as a JSON string, escaped as jansson's compact dump
