@@ -641,6 +641,58 @@ void db_page_free(struct db_page *page) {
     memset(page, 0, sizeof *page);
 }
 
+/* Binds q's filters (those in `joined` first: page_sql) and keyset to a page statement from
+ * parameter 1; *n is then the next. */
+static int bind_page(sqlite3_stmt *stmt, const struct db_query *q, unsigned joined, int *n) {
+    /* the joins' values come first in the SQL (FROM), then the WHERE clause's */
+    int rc = joined ? bind_filters(stmt, q, joined, 0, n) : 0;
+    if (rc == 0)
+        rc = bind_filters(stmt, q, ~0u, joined, n);
+    for (size_t k = 0; rc == 0 && q->after && k < q->sort->key_count; k++)
+        rc = bind_value(stmt, (*n)++, &q->after_keys[k]) == SQLITE_OK ? 0 : -1;
+    if (rc == 0 && q->after)
+        rc = sqlite3_bind_int64(stmt, (*n)++, q->after_id) == SQLITE_OK ? 0 : -1;
+    return rc;
+}
+
+/* What explain_one explains. */
+enum explained {
+    EXPLAIN_OTHER,     /* a count or a facet: bind_where's values */
+    EXPLAIN_PAGE,      /* a page query with ORDER BY and LIMIT */
+    EXPLAIN_UNORDERED, /* a page query without (the rows C orders) */
+};
+
+/* Appends the EXPLAIN QUERY PLAN detail lines of sql (with q's values bound) to buf. */
+static int explain_one(struct db *db, const struct db_query *q, const char *sql,
+                       enum explained what, char *buf, size_t size, size_t *used) {
+    char text[SQL_MAX + 32];
+    int w = snprintf(text, sizeof text, "EXPLAIN QUERY PLAN %s", sql);
+    if (w < 0 || (size_t)w >= sizeof text)
+        return -1;
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2(db_handle(db), text, -1, &stmt, NULL) != SQLITE_OK)
+        return -1;
+    int n = 1;
+    if (what == EXPLAIN_OTHER)
+        bind_where(stmt, q, &n);
+    else if (bind_page(stmt, q, page_joins(q), &n) == 0 && what == EXPLAIN_PAGE)
+        sqlite3_bind_int64(stmt, n, 51);
+    int rc = 0;
+    while (sqlite3_step(stmt) == SQLITE_ROW)
+        if (append(buf, size, used, "%s\n", (const char *)sqlite3_column_text(stmt, 3)) != 0)
+            rc = -1;
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+/* The line of a plan (explain_one's text) that sorts every row the ORDER BY reads: not the
+ * "RIGHT PART" or "LAST TERM" of it, where an index gives the order's start and the LIMIT
+ * stops SQLite early. */
+static int plan_sorts_whole(const char *plan) {
+    return strstr(plan, "\nUSE TEMP B-TREE FOR ORDER BY\n") != NULL ||
+           strncmp(plan, "USE TEMP B-TREE FOR ORDER BY\n", 29) == 0;
+}
+
 /* ---- Pages ordered in C ------------------------------------------------------------------
  * When the plan of a page's ORDER BY ... LIMIT sorts every matching row (a filter that keeps
  * few rows, or an order no index gives), SQLite builds a temporary b-tree for it at every
@@ -843,42 +895,18 @@ static int cursor_key(const struct sort_key *key, int is_text, struct db_value *
     return 0;
 }
 
-/* Binds q's filters (those in `joined` first: page_sql) and keyset to a page statement from
- * parameter 1; *n is then the next. */
-static int bind_page(sqlite3_stmt *stmt, const struct db_query *q, unsigned joined, int *n) {
-    /* the joins' values come first in the SQL (FROM), then the WHERE clause's */
-    int rc = joined ? bind_filters(stmt, q, joined, 0, n) : 0;
-    if (rc == 0)
-        rc = bind_filters(stmt, q, ~0u, joined, n);
-    for (size_t k = 0; rc == 0 && q->after && k < q->sort->key_count; k++)
-        rc = bind_value(stmt, (*n)++, &q->after_keys[k]) == SQLITE_OK ? 0 : -1;
-    if (rc == 0 && q->after)
-        rc = sqlite3_bind_int64(stmt, (*n)++, q->after_id) == SQLITE_OK ? 0 : -1;
-    return rc;
-}
 
-/* 1 when the plan of the interned page query in slot sorts every matching row. */
-static int plan_sorts(struct db *db, const char *sql, size_t slot) {
+/* 1 when the plan of the interned page query sql (q's, in slot) sorts every matching row. */
+static int plan_sorts(struct db *db, const struct db_query *q, const char *sql, size_t slot) {
     unsigned char known = atomic_load(&intern_order[slot]);
     if (known != PLAN_UNKNOWN)
         return known == PLAN_SORT;
-    char text[SQL_MAX + 32];
-    int w = snprintf(text, sizeof text, "EXPLAIN QUERY PLAN %s", sql);
-    sqlite3_stmt *stmt = NULL;
-    if (w < 0 || (size_t)w >= sizeof text ||
-        sqlite3_prepare_v2(db_handle(db), text, -1, &stmt, NULL) != SQLITE_OK) {
-        sqlite3_finalize(stmt);
+    char plan[4096];
+    size_t used = 0;
+    plan[0] = '\0';
+    if (explain_one(db, q, sql, EXPLAIN_PAGE, plan, sizeof plan, &used) != 0)
         return 0; /* (not kept: asked again next time) */
-    }
-    int sorts = 0;
-    while (sqlite3_step(stmt) == SQLITE_ROW) {
-        const char *detail = (const char *)sqlite3_column_text(stmt, 3);
-        /* only a whole sort: for "RIGHT PART" or "LAST TERM" of the ORDER BY an index gives
-         * the order's start, and the LIMIT stops SQLite early */
-        if (detail != NULL && strcmp(detail, "USE TEMP B-TREE FOR ORDER BY") == 0)
-            sorts = 1;
-    }
-    sqlite3_finalize(stmt);
+    int sorts = plan_sorts_whole(plan);
     atomic_store(&intern_order[slot], sorts ? PLAN_SORT : PLAN_INDEX);
     return sorts;
 }
@@ -986,7 +1014,7 @@ int db_read_page(struct db *db, const struct db_query *q, size_t limit, struct d
     struct built unordered;
     if (limit < SIZE_MAX && row_order_of(q, &order) == 0 &&
         (mode == DB_PAGE_ORDER_MEMORY ||
-         (mode == DB_PAGE_ORDER_PLAN && !b.transient && plan_sorts(db, sql, b.slot))) &&
+         (mode == DB_PAGE_ORDER_PLAN && !b.transient && plan_sorts(db, q, sql, b.slot))) &&
         prepare_unordered(db, q, joined, b.transient ? SIZE_MAX : b.slot, &unordered) == 0) {
         /* (with the intern table full, a statement prepared for each page would cost more
          * than the sort it spares: SQLite sorts) */
@@ -1111,36 +1139,6 @@ char *db_read_facet(struct db *db, const struct db_query *q, const struct db_fac
     return out;
 }
 
-/* What explain_one explains. */
-enum explained {
-    EXPLAIN_OTHER,     /* a count or a facet: bind_where's values */
-    EXPLAIN_PAGE,      /* a page query with ORDER BY and LIMIT */
-    EXPLAIN_UNORDERED, /* a page query without (the rows C orders) */
-};
-
-/* Appends the EXPLAIN QUERY PLAN detail lines of sql (with q's values bound) to buf. */
-static int explain_one(struct db *db, const struct db_query *q, const char *sql,
-                       enum explained what, char *buf, size_t size, size_t *used) {
-    char text[SQL_MAX + 32];
-    int w = snprintf(text, sizeof text, "EXPLAIN QUERY PLAN %s", sql);
-    if (w < 0 || (size_t)w >= sizeof text)
-        return -1;
-    sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2(db_handle(db), text, -1, &stmt, NULL) != SQLITE_OK)
-        return -1;
-    int n = 1;
-    if (what == EXPLAIN_OTHER)
-        bind_where(stmt, q, &n);
-    else if (bind_page(stmt, q, page_joins(q), &n) == 0 && what == EXPLAIN_PAGE)
-        sqlite3_bind_int64(stmt, n, 51);
-    int rc = 0;
-    while (sqlite3_step(stmt) == SQLITE_ROW)
-        if (append(buf, size, used, "%s\n", (const char *)sqlite3_column_text(stmt, 3)) != 0)
-            rc = -1;
-    sqlite3_finalize(stmt);
-    return rc;
-}
-
 int db_read_explain(struct db *db, const struct db_query *q, char *buf, size_t size) {
     char sql[SQL_MAX];
     size_t used = 0;
@@ -1149,7 +1147,7 @@ int db_read_explain(struct db *db, const struct db_query *q, char *buf, size_t s
         explain_one(db, q, sql, EXPLAIN_PAGE, buf, size, &used) != 0)
         return -1;
     /* where that plan sorts every row, the query C orders instead is the one that runs */
-    if (strstr(buf, "USE TEMP B-TREE FOR ORDER BY\n") != NULL &&
+    if (plan_sorts_whole(buf) &&
         (page_sql(q, page_joins(q), 0, sql, sizeof sql) != 0 ||
          explain_one(db, q, sql, EXPLAIN_UNORDERED, buf, size, &used) != 0))
         return -1;
