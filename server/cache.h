@@ -1,5 +1,5 @@
 /* cache.h: rendered GET answers — identity and gzip bodies, their validators and headers —
- * shared by the worker threads and reused until a write touches what they were built from.
+ * shared by the runner threads and reused until a write touches what they were built from.
  *
  * An entry is immutable once made (its prepared libmicrohttpd responses aside, which http.c
  * rebuilds when the revision moves) and reference-counted: a response on the wire keeps its

@@ -19,7 +19,7 @@ static const char serve_usage[] =
     "  --db FILE            database file                      PLENARY_DB      ./plenary.db\n"
     "  --bind ADDR          IPv4 or IPv6 address to listen on  PLENARY_BIND    127.0.0.1\n"
     "  --port N             TCP port, 1-65535                  PLENARY_PORT    8080\n"
-    "  --threads N          worker threads, 2-64               PLENARY_THREADS number of cores\n"
+    "  --threads N          runner threads, 2-64               PLENARY_THREADS number of cores\n"
     "  --cors-origin ORIGIN allowed origin, repeatable; * = any PLENARY_CORS_ORIGIN *\n"
     "                       (the variable takes a comma-separated list)\n"
     "  --cache-control V    Cache-Control of GET answers       PLENARY_CACHE_CONTROL no-cache\n"

@@ -18,7 +18,7 @@ struct config {
     const char *db_path;       /* database file (PLENARY_DB, --db) */
     const char *bind;          /* address to listen on (PLENARY_BIND, --bind) */
     unsigned port;             /* TCP port (PLENARY_PORT, --port) */
-    unsigned threads;          /* worker threads (PLENARY_THREADS, --threads) */
+    unsigned threads;          /* runner threads (PLENARY_THREADS, --threads) */
     const char *cors_origins[CONFIG_MAX_ORIGINS]; /* allowed origins; "*" means any */
     size_t cors_origin_count;  /* entries used in cors_origins */
     const char *cache_control; /* Cache-Control of GET answers (PLENARY_CACHE_CONTROL) */
@@ -31,7 +31,7 @@ struct config {
  * returns 0 when the daemon should start. Strings point into argv or environ. */
 int config_parse(struct config *cfg, int argc, char **argv, FILE *out, FILE *err);
 
-/* The default number of worker threads: the number of cores, at least MIN_THREADS. */
+/* The default number of runner threads: the number of cores, at least MIN_THREADS. */
 unsigned config_default_threads(void);
 
 #endif

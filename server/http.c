@@ -7,8 +7,9 @@
  *     MAX_BODY, query parameters within MAX_PARAMS;
  *   - dispatch: route match (404), OPTIONS and CORS preflight, method (405), the handler;
  *   - answering: problem bodies, ETag and 304, the common headers, CORS;
- *   - the daemon: the listening socket and its accepting thread, start, per-worker
- *     database connections, graceful stop.
+ *   - the daemon: the listening socket and its accepting thread, the workers (daemons of
+ *     libmicrohttpd with their connections) and the runner threads that take turns on
+ *     them, start, per-worker database connections, graceful stop.
  * A response is never queued on the first call of the access handler for a well-formed
  * request: libmicrohttpd 0.9.75 would then answer `Connection: close`. */
 #include "http.h"
@@ -46,44 +47,74 @@
 #include <unistd.h>
 
 _Static_assert(STREAM_END == MHD_CONTENT_READER_END_OF_STREAM, "stream end code");
+_Static_assert(MAX_THREADS * SHARDS_PER_THREAD <= METRICS_MAX_WORKERS, "each worker counted");
 _Static_assert(STREAM_ERROR == MHD_CONTENT_READER_END_WITH_ERROR, "stream error code");
 
-/* One worker: a libmicrohttpd daemon of one thread, with no listening socket of its own.
+/* One worker: a libmicrohttpd daemon with no listening socket of its own and no thread of
+ * its own (its external event loop), and the connections the accepting thread gave it.
  *
- * libmicrohttpd 0.9.75 drains epoll in rounds of 128 events and, when a round is full,
- * waits for the next with the first wait's timeout (up to CONNECTION_TIMEOUT_S) although
- * it has 128 connections to serve: with exactly 128 ready (wrk's 256 connections on two
- * workers) the worker stalls until some other event comes. Each worker's epoll set
- * therefore holds `kick`, an eventfd that libmicrohttpd ignores (its data pointer is NULL)
- * but that ends a wait: written by the worker itself at the start of a request (at most
- * every KICK_INTERVAL_US) while it holds enough connections to fill a round, so that a
- * round of 128 nearly always has one more event behind it; and by the accepting thread
- * when such a worker has started nothing since its last look (see watch_workers), which
- * bounds a stall to about STALL_WATCH_MS while it is busy (STALL_REST_MS after a rest). */
+ * The runner threads (--threads of them) run the workers, SHARDS_PER_THREAD workers per
+ * runner: each runner keeps to its own workers, runs (MHD_run) whichever of them has waited
+ * longest, and waits (poll on their epoll sets) when none has anything to do; a worker whose
+ * runner has not run it for STEAL_AFTER_US may be run by another (see next_worker), one
+ * runner at a time. With one daemon per thread, each thread served its own half of the
+ * connections, and when the kernel gave one thread 70% of a core and the other 45% (wrk's
+ * threads share the cores), that half of the clients waited twice as long; now a runner
+ * short of CPU holds back only the worker it is in, and its other one goes to the runner
+ * that runs. It also keeps a slow request (a cold facet of a large record) from holding up
+ * more than its own worker's connections. MHD_run waits for nothing (timeout 0), so
+ * libmicrohttpd 0.9.75's stall after a full round of 128 events, which a daemon's own
+ * thread could hit, cannot happen.
+ *
+ * `kick` is an eventfd in the worker's epoll set that libmicrohttpd ignores (its data
+ * pointer is NULL): written to wake a waiting runner for the worker (a connection handed
+ * over, the sweep of idle connections' timeouts). */
 struct worker {
-    struct http_server *server;   /* the server it belongs to */
-    struct MHD_Daemon *daemon;    /* its daemon */
-    unsigned index;               /* its place in server->workers and in the admission */
-    int kick;                     /* the eventfd in its epoll set (-1: none) */
-    atomic_uint started;          /* requests it has started, for the watch */
-    int64_t kicked_us;            /* when its own thread last kicked it (monotonic us) */
-    unsigned started_seen;        /* `started` at the accepting thread's last look */
-    unsigned quiet_looks;         /* its looks since it last started a request (capped) */
+    struct http_server *server; /* the server it belongs to */
+    struct MHD_Daemon *daemon;  /* its daemon */
+    unsigned index;             /* its place in server->workers and in the admission */
+    int epoll_fd;               /* the daemon's epoll set (polled by waiting runners) */
+    struct db *db;              /* its read-only database connection (worker_connection) */
+    int kick;                   /* the eventfd in that set (-1: none) */
+    atomic_int running;         /* 1 while a runner runs it: the runners' lock on it */
+    atomic_int hot;             /* 1: its last run left work no event will announce */
+    _Atomic int64_t ran_us;     /* when its last run ended (monotonic us) */
+    unsigned home;              /* the runner that keeps to it (see next_worker) */
+    unsigned started;           /* requests begun in its runs (changed under `running`) */
+    atomic_int handed;          /* 1: connections wait in `pending` */
+    pthread_mutex_t pending_lock; /* guards the connections handed over, not yet added */
+    struct handed {
+        int fd;
+        struct sockaddr_storage peer;
+        socklen_t peer_len;
+    } *pending;
+    size_t pending_count, pending_cap;
+};
+
+/* One runner thread. */
+struct runner {
+    struct http_server *server; /* the server it belongs to */
+    pthread_t thread;           /* the thread */
+    unsigned index;             /* its place in server->runners */
 };
 
 struct http_server {
-    struct worker workers[MAX_THREADS]; /* the workers */
+    struct worker workers[MAX_THREADS * SHARDS_PER_THREAD]; /* the workers */
     unsigned worker_count;        /* workers started */
+    struct runner runners[MAX_THREADS]; /* the threads that run them */
+    unsigned runner_count;        /* runners started */
+    int runners_stop;             /* eventfd every waiting runner polls: written at the stop */
+    atomic_int runners_stopping;  /* 1 once the runners are to end */
     struct admission *admission;  /* the connection limits and the choice of worker */
     const struct config *config;  /* settings; outlives the server */
     atomic_int in_flight;         /* requests between first call and completion */
     pthread_mutex_t dbs_lock;     /* guards dbs and db_count */
-    struct db *dbs[MAX_THREADS + 8]; /* every worker connection, closed at stop */
+    struct db *dbs[MAX_THREADS * SHARDS_PER_THREAD + 8]; /* every worker's connection */
     size_t db_count;              /* entries used in dbs */
     unsigned port;                /* the port actually bound */
     int listener;                 /* the listening socket (ours, not libmicrohttpd's) */
     int accept_stop;              /* eventfd: written once to end the accepting thread */
-    pthread_t accept_thread;      /* accepts and hands each connection to the daemon */
+    pthread_t accept_thread;      /* accepts and hands each connection to a worker */
     int accept_started;           /* 1 when accept_thread runs */
     struct cache *cache;          /* rendered GET answers, shared by the workers */
     /* parked connections: long polls and event streams waiting for a change */
@@ -95,12 +126,11 @@ struct http_server {
     int waiter_started;           /* 1 when waiter_thread runs */
 };
 
-/* This worker thread's read-only connection, opened on its first request. */
-static _Thread_local struct db *worker_db;
 
 /* Everything about one request, from the URI log callback to the completion callback. */
 struct exchange {
-    struct http_server *server;  /* the daemon it arrived on */
+    struct http_server *server;  /* the server it arrived on */
+    struct worker *worker;       /* the worker whose connection it arrived on */
     char *target;                /* the request target as sent (malloc'd, at most MAX_URL) */
     int target_too_long;         /* 1: the target was longer than MAX_URL */
     int started;                 /* 1 once the access handler has been called */
@@ -160,7 +190,7 @@ static struct exchange *exchange_new(void) {
 
 /* ---------------------------------------------------------------- the exchange */
 
-/* Makes the worker's next (or current) epoll wait return at once. */
+/* Has the worker run soon (by a free runner). */
 static void kick(struct worker *w) {
     uint64_t one = 1;
     if (w->kick >= 0)
@@ -169,20 +199,14 @@ static void kick(struct worker *w) {
 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connection) {
     struct worker *w = cls;
-    atomic_fetch_add_explicit(&w->started, 1, memory_order_relaxed);
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
-    if (admission_held(w->server->admission, w->index) >= STALL_RISK_CONNECTIONS) {
-        int64_t now_us = (int64_t)start.tv_sec * 1000000 + start.tv_nsec / 1000;
-        if (now_us - w->kicked_us >= KICK_INTERVAL_US) {
-            kick(w);
-            w->kicked_us = now_us;
-        }
-    }
     struct exchange *x = exchange_new();
     if (x == NULL)
         return NULL;
     x->server = w->server;
+    x->worker = w;
+    w->started++;
     x->connection = connection;
     x->route = -1;
     x->start = start;
@@ -907,9 +931,13 @@ static int preflight(struct exchange *x, const struct route *route) {
     return 204;
 }
 
-static struct db *worker_connection(struct http_server *server) {
-    if (worker_db != NULL)
-        return worker_db;
+/* The worker's read-only database connection, opened on its first request. One per worker,
+ * not per runner thread: a worker is run by one runner at a time, but not always the same
+ * one, and an event stream reads on the connection its request began on. */
+static struct db *worker_connection(struct worker *w) {
+    if (w->db != NULL)
+        return w->db;
+    struct http_server *server = w->server;
     struct db_error err = {0};
     struct db *db = db_open(server->config->db_path, DB_READ_ONLY, &err);
     if (db == NULL) {
@@ -919,12 +947,12 @@ static struct db *worker_connection(struct http_server *server) {
     pthread_mutex_lock(&server->dbs_lock);
     if (server->db_count < sizeof server->dbs / sizeof server->dbs[0]) {
         server->dbs[server->db_count++] = db;
-        worker_db = db;
+        w->db = db;
     }
     pthread_mutex_unlock(&server->dbs_lock);
-    if (worker_db == NULL)
+    if (w->db == NULL)
         db_close(db);
-    return worker_db;
+    return w->db;
 }
 
 /* Routes a complete request and runs its handler; fills x->res. OPTIONS is answered here
@@ -947,7 +975,7 @@ static void route_exchange(struct exchange *x) {
         preflight(x, route);
         return;
     }
-    req->db = worker_connection(x->server);
+    req->db = worker_connection(x->worker);
     /* one snapshot per request; a stream's later batches read outside it */
     int snapshot = req->db != NULL && db_read_begin(req->db) == 0;
     x->route = dispatch(req, res, &x->path_arg);
@@ -1106,55 +1134,204 @@ static int listen_on(struct http_server *server, const struct sockaddr *addr, so
 }
 
 /* Gives an accepted connection to the least loaded worker, or refuses it (closes it) past
- * the connection limits. */
+ * the connection limits. The worker's daemon takes it from the runner that runs it next
+ * (add_pending): libmicrohttpd's lists are the event loop's to change. */
 static void hand_over(struct http_server *server, int fd, struct sockaddr *peer,
                       socklen_t peer_len) {
-    int w = admission_enter(server->admission, peer);
-    if (w < 0) {
+    int i = admission_enter(server->admission, peer);
+    if (i < 0) {
         close(fd);
         return;
     }
-    /* on failure libmicrohttpd has closed fd and will not report it closed */
-    if (MHD_add_connection(server->workers[w].daemon, fd, peer, peer_len) != MHD_YES)
-        admission_leave(server->admission, (unsigned)w, peer);
+    struct worker *w = &server->workers[i];
+    pthread_mutex_lock(&w->pending_lock);
+    int room = 1;
+    if (w->pending_count == w->pending_cap) {
+        size_t cap = w->pending_cap ? 2 * w->pending_cap : 16;
+        struct handed *grown = realloc(w->pending, cap * sizeof *grown);
+        if (grown != NULL) {
+            w->pending = grown;
+            w->pending_cap = cap;
+        } else {
+            room = 0;
+        }
+    }
+    if (room) {
+        struct handed *h = &w->pending[w->pending_count++];
+        h->fd = fd;
+        h->peer_len = peer_len <= sizeof h->peer ? peer_len : (socklen_t)sizeof h->peer;
+        memcpy(&h->peer, peer, h->peer_len);
+    }
+    if (room)
+        atomic_store_explicit(&w->handed, 1, memory_order_release);
+    pthread_mutex_unlock(&w->pending_lock);
+    if (!room) {
+        close(fd);
+        admission_leave(server->admission, (unsigned)i, peer);
+        return;
+    }
+    kick(w);
 }
 
-/* What watch_workers saw. */
-enum watch {
-    WATCH_NONE,    /* no worker holds enough connections to stall: nothing to watch */
-    WATCH_BUSY,    /* one that does has started requests lately: look every STALL_WATCH_MS */
-    WATCH_RESTING, /* all that do have been quiet for a while: look every STALL_REST_MS */
-};
+/* Adds the connections handed over to the worker to its daemon (by the runner running it). */
+static void add_pending(struct worker *w) {
+    if (!atomic_load_explicit(&w->handed, memory_order_acquire))
+        return;
+    pthread_mutex_lock(&w->pending_lock);
+    struct handed *taken = w->pending;
+    size_t count = w->pending_count;
+    w->pending = NULL;
+    w->pending_count = w->pending_cap = 0;
+    atomic_store_explicit(&w->handed, 0, memory_order_relaxed);
+    pthread_mutex_unlock(&w->pending_lock);
+    for (size_t k = 0; k < count; k++) {
+        struct handed *h = &taken[k];
+        /* on failure libmicrohttpd has closed fd and will not report it closed */
+        if (MHD_add_connection(w->daemon, h->fd, (struct sockaddr *)&h->peer, h->peer_len) !=
+            MHD_YES)
+            admission_leave(w->server->admission, w->index, (struct sockaddr *)&h->peer);
+    }
+    free(taken);
+}
 
-/* The watch over stalled workers (see struct worker), run by the accepting thread while a
- * worker holds enough connections to stall: a worker that started no request since the
- * last look is kicked. Looks come every STALL_WATCH_MS while such a worker is busy, so a
- * stall then lasts about that long; once every such worker has been quiet for
- * STALL_REST_LOOKS looks, every STALL_REST_MS, since each look wakes an idle worker for
- * nothing (~50 us on this VM: every 2 ms, 600 idle connections cost 3.4% of a core). */
-static enum watch watch_workers(struct http_server *server) {
-    enum watch seen = WATCH_NONE;
+static int64_t monotonic_us(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+}
+
+/* Runs the worker once, if no other runner is running it. Returns 1 when the run began a
+ * request or left work that no event will announce (libmicrohttpd's timeout is 0: a
+ * connection it has more to read or write on, a resumed one), which it marks `hot`; 0 when
+ * the worker was idle or taken. */
+static int run_worker(struct worker *w) {
+    if (atomic_exchange_explicit(&w->running, 1, memory_order_acquire))
+        return 0;
+    add_pending(w);
+    unsigned started = w->started;
+    (void)MHD_run(w->daemon);
+    MHD_UNSIGNED_LONG_LONG timeout;
+    int left = MHD_get_timeout(w->daemon, &timeout) == MHD_YES && timeout == 0;
+    int worked = left || w->started != started;
+    atomic_store_explicit(&w->hot, left, memory_order_relaxed);
+    atomic_store_explicit(&w->ran_us, monotonic_us(), memory_order_relaxed);
+    atomic_store_explicit(&w->running, 0, memory_order_release);
+    return worked;
+}
+
+/* How long until the runner may take the worker over, in microseconds: 0 for its own
+ * workers, and for another runner's once that runner has not run it for STEAL_AFTER_US. */
+static int64_t takeable_in_us(const struct runner *r, struct worker *w, int64_t now) {
+    if (w->home == r->index)
+        return 0;
+    int64_t age = now - atomic_load_explicit(&w->ran_us, memory_order_relaxed);
+    return age >= STEAL_AFTER_US ? 0 : STEAL_AFTER_US - age;
+}
+
+/* 1 when another runner's worker has something to do: hot, connections handed over, or an
+ * event in its epoll set. Asked (a poll that waits for nothing) before a runner takes such
+ * a worker, so that it never holds one only to find it idle: its own runner, which leaves
+ * it alone while another holds it, would then wait for nothing. */
+static int has_work(struct worker *w) {
+    if (atomic_load_explicit(&w->hot, memory_order_relaxed) ||
+        atomic_load_explicit(&w->handed, memory_order_relaxed))
+        return 1;
+    struct pollfd events = {.fd = w->epoll_fd, .events = POLLIN};
+    return poll(&events, 1, 0) > 0;
+}
+
+/* The worker the runner should run next: of those no runner is running and it may take, the
+ * one whose last run ended longest ago, another runner's counting STEAL_AFTER_US less and
+ * only if it has work. So a runner keeps to its own workers while the runners keep pace
+ * (memory stays with the thread that allocated it: glibc's arenas lock when another thread
+ * frees into them, which cost ~15% of the searches/s when every run went to whichever
+ * runner was free), and takes over another's when that one falls behind. NULL when there
+ * is none. */
+static struct worker *next_worker(struct runner *r) {
+    struct http_server *server = r->server;
+    int64_t now = monotonic_us();
+    unsigned char passed[MAX_THREADS * SHARDS_PER_THREAD] = {0}; /* found idle */
+    for (;;) {
+        struct worker *best = NULL;
+        int64_t best_age = INT64_MIN;
+        for (unsigned i = 0; i < server->worker_count; i++) {
+            struct worker *w = &server->workers[i];
+            if (passed[i] || atomic_load_explicit(&w->running, memory_order_relaxed) ||
+                takeable_in_us(r, w, now) > 0)
+                continue;
+            int64_t age = now - atomic_load_explicit(&w->ran_us, memory_order_relaxed);
+            if (w->home != r->index)
+                age -= STEAL_AFTER_US;
+            if (age > best_age) {
+                best = w;
+                best_age = age;
+            }
+        }
+        if (best == NULL || best->home == r->index || has_work(best))
+            return best;
+        passed[best->index] = 1;
+    }
+}
+
+/* Waits until a worker the runner may take has an event (its epoll set is readable) or is
+ * hot, until another runner's worker becomes takeable, or the stop. Its own workers that
+ * another runner is running are that runner's to look at again; but as it may then spend
+ * long elsewhere, the wait is cut to RUNNER_RECHECK_MS while one is. */
+static void runner_wait(struct runner *r) {
+    struct http_server *server = r->server;
+    struct pollfd fds[MAX_THREADS * SHARDS_PER_THREAD + 1];
+    nfds_t n = 0;
+    int64_t now = monotonic_us();
+    int64_t wait_us = -1; /* -1: until an event */
     for (unsigned i = 0; i < server->worker_count; i++) {
         struct worker *w = &server->workers[i];
-        if (admission_held(server->admission, i) < STALL_RISK_CONNECTIONS) {
-            w->quiet_looks = 0;
+        int64_t takeable_in = takeable_in_us(r, w, now);
+        if (atomic_load_explicit(&w->running, memory_order_relaxed) || takeable_in > 0) {
+            int64_t recheck = takeable_in > 0 ? takeable_in : RUNNER_RECHECK_MS * 1000;
+            if (w->home == r->index || takeable_in > 0)
+                wait_us = wait_us < 0 || recheck < wait_us ? recheck : wait_us;
             continue;
         }
-        unsigned started = atomic_load_explicit(&w->started, memory_order_relaxed);
-        if (started == w->started_seen) {
-            kick(w);
-            if (w->quiet_looks < STALL_REST_LOOKS)
-                w->quiet_looks++;
-        } else {
-            w->quiet_looks = 0;
-        }
-        w->started_seen = started;
-        if (w->quiet_looks < STALL_REST_LOOKS)
-            seen = WATCH_BUSY;
-        else if (seen == WATCH_NONE)
-            seen = WATCH_RESTING;
+        if (atomic_load_explicit(&w->hot, memory_order_relaxed) ||
+            atomic_load_explicit(&w->handed, memory_order_relaxed))
+            return;
+        fds[n++] = (struct pollfd){.fd = w->epoll_fd, .events = POLLIN};
     }
-    return seen;
+    fds[n++] = (struct pollfd){.fd = server->runners_stop, .events = POLLIN};
+    (void)poll(fds, n, wait_us < 0 ? -1 : (int)((wait_us + 999) / 1000));
+}
+
+/* A runner thread: runs the worker next_worker picks, again and again, and waits when as
+ * many runs in a row as there are workers found nothing to do, until the stop. */
+static void *runner_main(void *arg) {
+    struct runner *r = arg;
+    struct http_server *server = r->server;
+    unsigned idle = 0; /* runs in a row that found nothing to do */
+    while (!atomic_load_explicit(&server->runners_stopping, memory_order_relaxed)) {
+        struct worker *w = next_worker(r);
+        if (w != NULL && run_worker(w)) {
+            idle = 0;
+            continue;
+        }
+        if (w == NULL || ++idle >= server->worker_count) {
+            runner_wait(r);
+            idle = 0;
+        }
+    }
+    return NULL;
+}
+
+/* Kicks every worker that holds connections, so that libmicrohttpd closes the idle ones past
+ * their timeout (it looks at timeouts only when its loop runs). Returns 1 when some worker
+ * holds connections. */
+static int sweep_workers(struct http_server *server) {
+    int any = 0;
+    for (unsigned i = 0; i < server->worker_count; i++)
+        if (admission_held(server->admission, i) > 0) {
+            kick(&server->workers[i]);
+            any = 1;
+        }
+    return any;
 }
 
 /* Accepts every connection waiting and hands each over. */
@@ -1185,30 +1362,29 @@ static int64_t monotonic_ms(void) {
     return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
-/* The accepting thread. It, not the workers, accepts: libmicrohttpd's workers would each
- * take connections while idle and so hold uneven shares (218 and 42 of wrk's 256 in one
- * run), and the busier one's clients would wait five times longer. It also keeps the
- * watch over stalled workers. */
+/* The accepting thread. It, not the workers, accepts: libmicrohttpd's pool threads would
+ * each take connections while idle and so hold uneven shares (218 and 42 of wrk's 256 in one
+ * run). It also sweeps the workers' timeouts every SWEEP_MS while connections are open. */
 static void *accept_main(void *arg) {
     struct http_server *server = arg;
     struct pollfd watch[2] = {{.fd = server->listener, .events = POLLIN},
                               {.fd = server->accept_stop, .events = POLLIN}};
-    enum watch watching = WATCH_NONE; /* what the last look saw */
-    int64_t last_look = 0;            /* when watch_workers last ran */
+    int holding = 0;        /* some worker held connections at the last sweep */
+    int64_t last_sweep = 0; /* when sweep_workers last ran */
     for (;;) {
-        int every = watching == WATCH_BUSY ? STALL_WATCH_MS : STALL_REST_MS;
-        int ready = poll(watch, 2, watching == WATCH_NONE ? -1 : every);
+        int ready = poll(watch, 2, holding ? SWEEP_MS : -1);
         if (ready < 0 && errno != EINTR)
             break;
         if (ready > 0 && watch[1].revents != 0)
             break;
-        if (ready > 0 && watch[0].revents != 0)
+        if (ready > 0 && watch[0].revents != 0) {
             accept_waiting(server);
-        /* looked at on time, however often connections arrive */
+            holding = 1;
+        }
         int64_t now = monotonic_ms();
-        if (now - last_look >= every || watching == WATCH_NONE) {
-            watching = watch_workers(server);
-            last_look = now;
+        if (now - last_sweep >= SWEEP_MS) {
+            holding = sweep_workers(server);
+            last_sweep = now;
         }
     }
     return NULL;
@@ -1237,24 +1413,45 @@ static void stop_accepting(struct http_server *server) {
 
 /* Puts the worker's kick eventfd into its daemon's epoll set, with a NULL data pointer,
  * which libmicrohttpd 0.9.75 skips, and edge-triggered, so that it never stays ready. */
-static int add_kick(struct worker *w) {
+static int add_worker_events(struct worker *w) {
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(w->daemon, MHD_DAEMON_INFO_EPOLL_FD);
     if (info == NULL || info->epoll_fd < 0)
         return -1;
+    w->epoll_fd = info->epoll_fd;
     w->kick = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (w->kick < 0)
         return -1;
     struct epoll_event event = {.events = EPOLLIN | EPOLLET, .data.ptr = NULL};
-    return epoll_ctl(info->epoll_fd, EPOLL_CTL_ADD, w->kick, &event);
+    return epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, w->kick, &event);
 }
 
+/* Ends the runner threads (each finishes the run it is in). */
+static void stop_runners(struct http_server *server) {
+    if (server->runner_count > 0) {
+        uint64_t one = 1;
+        atomic_store(&server->runners_stopping, 1);
+        (void)!write(server->runners_stop, &one, sizeof one);
+        for (unsigned i = 0; i < server->runner_count; i++)
+            pthread_join(server->runners[i].thread, NULL);
+        server->runner_count = 0;
+    }
+}
+
+/* Stops the workers' daemons (closing their connections) once no runner runs them. */
 static void stop_workers(struct http_server *server) {
+    stop_runners(server);
     for (unsigned i = 0; i < server->worker_count; i++) {
-        MHD_stop_daemon(server->workers[i].daemon);
-        if (server->workers[i].kick >= 0)
-            close(server->workers[i].kick);
+        struct worker *w = &server->workers[i];
+        add_pending(w); /* handed over but not yet added: added, then closed with the rest */
+        MHD_stop_daemon(w->daemon);
+        if (w->kick >= 0)
+            close(w->kick);
+        pthread_mutex_destroy(&w->pending_lock);
     }
     server->worker_count = 0;
+    if (server->runners_stop >= 0)
+        close(server->runners_stop);
+    server->runners_stop = -1;
 }
 
 struct http_server *http_start(const struct config *cfg, char *err, size_t err_size) {
@@ -1265,6 +1462,7 @@ struct http_server *http_start(const struct config *cfg, char *err, size_t err_s
     }
     server->config = cfg;
     server->listener = server->accept_stop = -1;
+    server->runners_stop = eventfd(0, EFD_CLOEXEC);
     pthread_mutex_init(&server->dbs_lock, NULL);
     pthread_mutex_init(&server->waiters_lock, NULL);
     /* waiter deadlines are CLOCK_MONOTONIC: the condition must wait on the same clock, or
@@ -1303,21 +1501,27 @@ struct http_server *http_start(const struct config *cfg, char *err, size_t err_s
                  cfg->bind, cfg->port);
         goto fail;
     }
-    server->admission = admission_new(cfg->threads, MAX_CONNECTIONS, MAX_CONNECTIONS_PER_IP);
+    unsigned workers = cfg->threads * SHARDS_PER_THREAD;
+    server->admission = admission_new(workers, MAX_CONNECTIONS, MAX_CONNECTIONS_PER_IP);
     if (server->admission == NULL) {
         snprintf(err, err_size, "out of memory");
         goto fail;
     }
-    /* one daemon of one thread per worker, with no listening socket: the accepting thread
-     * hands each its connections, and enforces the limits (each daemon's own is the total,
-     * so never reached) */
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-                     MHD_USE_SUSPEND_RESUME | MHD_USE_NO_LISTEN_SOCKET;
-    for (unsigned i = 0; i < cfg->threads; i++) {
+    if (server->runners_stop < 0) {
+        snprintf(err, err_size, "cannot set up the runners' wake-up");
+        goto fail;
+    }
+    /* daemons with no listening socket and no thread of their own: the accepting thread
+     * hands each its connections and enforces the limits (each daemon's own is the total,
+     * so never reached); the runners run them (see struct worker) */
+    unsigned flags = MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_SUSPEND_RESUME | MHD_USE_NO_LISTEN_SOCKET;
+    for (unsigned i = 0; i < workers; i++) {
         struct worker *w = &server->workers[i];
         w->server = server;
         w->index = i;
+        w->home = i % cfg->threads;
         w->kick = -1;
+        pthread_mutex_init(&w->pending_lock, NULL);
         w->daemon = MHD_start_daemon(
             flags, 0, NULL, NULL, on_request, server, MHD_OPTION_CONNECTION_LIMIT,
             (unsigned)MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_S,
@@ -1325,14 +1529,25 @@ struct http_server *http_start(const struct config *cfg, char *err, size_t err_s
             MHD_OPTION_URI_LOG_CALLBACK, on_uri, w, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
             server, MHD_OPTION_NOTIFY_CONNECTION, on_connection, w, MHD_OPTION_END);
         if (w->daemon == NULL) {
+            pthread_mutex_destroy(&w->pending_lock);
             snprintf(err, err_size, "cannot start the HTTP daemon");
             goto fail;
         }
         server->worker_count++;
-        if (add_kick(w) != 0) {
+        if (add_worker_events(w) != 0) {
             snprintf(err, err_size, "cannot set up the HTTP daemon's wake-up");
             goto fail;
         }
+    }
+    for (unsigned i = 0; i < cfg->threads; i++) {
+        struct runner *r = &server->runners[i];
+        r->server = server;
+        r->index = i;
+        if (pthread_create(&r->thread, NULL, runner_main, r) != 0) {
+            snprintf(err, err_size, "cannot start the runner threads");
+            goto fail;
+        }
+        server->runner_count++;
     }
     if (pthread_create(&server->accept_thread, NULL, accept_main, server) != 0) {
         snprintf(err, err_size, "cannot start the accepting thread");
@@ -1378,7 +1593,6 @@ void http_stop(struct http_server *server) {
             break;
         struct timespec tick = {0, 10 * 1000 * 1000};
         nanosleep(&tick, NULL);
-        (void)watch_workers(server); /* the accepting thread, which kept the watch, is gone */
     }
     if (server->waiter_started)
         pthread_join(server->waiter_thread, NULL);

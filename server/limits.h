@@ -13,22 +13,26 @@
 /* File descriptors besides connections and workers: the listening socket, the revision
  * watcher's database connections, logs, the standard streams. */
 #define RESERVED_FDS 64
+/* Workers (libmicrohttpd daemons, each with its own set of connections) per runner thread:
+ * the runners take turns on them, so that a thread the kernel gives less CPU holds back
+ * one small set of connections instead of its whole share (http.c, struct worker). */
+#define SHARDS_PER_THREAD 2
 /* File descriptors each worker holds: its epoll set, libmicrohttpd's wake-up eventfd and
  * plenary's (http.c, struct worker), and its database file, WAL and shm. */
 #define FDS_PER_WORKER 6
 /* Connections the kernel queues for the accepting thread before it refuses more. */
 #define LISTEN_BACKLOG 1024
-/* Connections from which a worker can fill one round of libmicrohttpd's epoll loop (128
- * events, its own wake-up among them) and so stall; see struct worker in http.c. */
-#define STALL_RISK_CONNECTIONS 120
-/* Milliseconds between looks at workers that could stall, while they are busy; and once
- * they have all been quiet for STALL_REST_LOOKS looks (a look wakes each quiet one). */
-#define STALL_WATCH_MS 2
-#define STALL_REST_LOOKS 16
-#define STALL_REST_MS 50
-/* Microseconds between a busy worker's own wake-ups (one per request cost 3% of the
- * cached page's rate). */
-#define KICK_INTERVAL_US 200
+/* Milliseconds between the accepting thread's sweeps of the workers that hold
+ * connections: libmicrohttpd closes idle connections past CONNECTION_TIMEOUT_S only when
+ * its loop runs, and a worker whose clients are all idle is not run otherwise. */
+#define SWEEP_MS 1000
+/* Milliseconds a runner with nothing to do waits at most while another runner runs some
+ * worker: that runner may spend long on a slow request elsewhere before it comes back to
+ * the worker it left (http.c, runner_wait). */
+#define RUNNER_RECHECK_MS 1
+/* Microseconds a runner leaves another runner's worker alone after that one last ran it,
+ * before it may take it over (http.c, next_worker). */
+#define STEAL_AFTER_US 2000
 /* Milliseconds the accepting thread pauses when out of descriptors or memory. */
 #define ACCEPT_RETRY_MS 10
 /* Seconds an idle connection is kept before it is closed. */
@@ -52,7 +56,8 @@
 #define MAX_WAIT_S 60
 /* Seconds the daemon waits for requests in flight after SIGTERM before it stops anyway. */
 #define SHUTDOWN_GRACE_S 10
-/* Worker threads: at least 2, since libmicrohttpd 0.9.75's epoll loop stalls with one. */
+/* Runner threads: at least 2, so that a slow request (a cold facet of a large record) never
+ * holds up every other client. */
 #define MIN_THREADS 2
 #define MAX_THREADS 64
 

@@ -30,13 +30,14 @@ static const char usage[] =
     "  --help     this text\n";
 
 /* Raises the soft file-descriptor limit so that MAX_CONNECTIONS fit beside what `threads`
- * workers hold (the default soft limit, 1024, would refuse connections long before). Never
- * above the hard limit. */
+ * runners and their workers hold (the default soft limit, 1024, would refuse connections
+ * long before). Never above the hard limit. */
 static void raise_fd_limit(unsigned threads) {
     struct rlimit limit;
     if (getrlimit(RLIMIT_NOFILE, &limit) != 0)
         return;
-    rlim_t wanted = (rlim_t)MAX_CONNECTIONS + RESERVED_FDS + (rlim_t)threads * FDS_PER_WORKER;
+    rlim_t wanted = (rlim_t)MAX_CONNECTIONS + RESERVED_FDS +
+                    (rlim_t)threads * SHARDS_PER_THREAD * FDS_PER_WORKER;
     if (limit.rlim_cur >= wanted)
         return;
     limit.rlim_cur = limit.rlim_max == RLIM_INFINITY || limit.rlim_max >= wanted ? wanted

@@ -10,7 +10,7 @@
 void metrics_request(int route, int status, uint64_t micros);
 /* The number of workers whose connections are counted apart (at most METRICS_MAX_WORKERS;
  * 0 until the HTTP layer starts). */
-#define METRICS_MAX_WORKERS 64
+#define METRICS_MAX_WORKERS 256
 void metrics_workers(unsigned count);
 /* A connection opened (+1) or closed (-1) on worker `worker`. */
 void metrics_connection(unsigned worker, int delta);
