@@ -96,6 +96,7 @@ struct runner {
     struct http_server *server; /* the server it belongs to */
     pthread_t thread;           /* the thread */
     unsigned index;             /* its place in server->runners */
+    atomic_int waiting;         /* 1 while it sleeps in poll on its own workers' events */
 };
 
 struct http_server {
@@ -1219,6 +1220,13 @@ static int run_worker(struct worker *w) {
     return worked;
 }
 
+/* 1 when the worker is another runner's and that runner sleeps in poll: it wakes for the
+ * worker's next event itself, so the others leave the worker alone (and do not wake too). */
+static int home_waits(const struct runner *r, const struct worker *w) {
+    return w->home != r->index &&
+           atomic_load_explicit(&r->server->runners[w->home].waiting, memory_order_relaxed);
+}
+
 /* How long until the runner may take the worker over, in microseconds: 0 for its own
  * workers, and for another runner's once that runner has not run it for STEAL_AFTER_US. */
 static int64_t takeable_in_us(const struct runner *r, struct worker *w, int64_t now) {
@@ -1257,7 +1265,7 @@ static struct worker *next_worker(struct runner *r) {
         for (unsigned i = 0; i < server->worker_count; i++) {
             struct worker *w = &server->workers[i];
             if (passed[i] || atomic_load_explicit(&w->running, memory_order_relaxed) ||
-                takeable_in_us(r, w, now) > 0)
+                home_waits(r, w) || takeable_in_us(r, w, now) > 0)
                 continue;
             int64_t age = now - atomic_load_explicit(&w->ran_us, memory_order_relaxed);
             if (w->home != r->index)
@@ -1285,6 +1293,8 @@ static void runner_wait(struct runner *r) {
     int64_t wait_us = -1; /* -1: until an event */
     for (unsigned i = 0; i < server->worker_count; i++) {
         struct worker *w = &server->workers[i];
+        if (home_waits(r, w))
+            continue;
         int64_t takeable_in = takeable_in_us(r, w, now);
         if (atomic_load_explicit(&w->running, memory_order_relaxed) || takeable_in > 0) {
             int64_t recheck = takeable_in > 0 ? takeable_in : RUNNER_RECHECK_MS * 1000;
@@ -1298,25 +1308,22 @@ static void runner_wait(struct runner *r) {
         fds[n++] = (struct pollfd){.fd = w->epoll_fd, .events = POLLIN};
     }
     fds[n++] = (struct pollfd){.fd = server->runners_stop, .events = POLLIN};
+    atomic_store_explicit(&r->waiting, 1, memory_order_relaxed);
     (void)poll(fds, n, wait_us < 0 ? -1 : (int)((wait_us + 999) / 1000));
+    atomic_store_explicit(&r->waiting, 0, memory_order_relaxed);
 }
 
-/* A runner thread: runs the worker next_worker picks, again and again, and waits when as
- * many runs in a row as there are workers found nothing to do, until the stop. */
+/* A runner thread: runs the worker next_worker picks, again and again, and waits as soon as
+ * a run found nothing to do (runner_wait's poll returns at once if some worker has an event
+ * waiting, at the cost of one system call where a run of an idle worker costs
+ * libmicrohttpd's whole loop), until the stop. */
 static void *runner_main(void *arg) {
     struct runner *r = arg;
     struct http_server *server = r->server;
-    unsigned idle = 0; /* runs in a row that found nothing to do */
     while (!atomic_load_explicit(&server->runners_stopping, memory_order_relaxed)) {
         struct worker *w = next_worker(r);
-        if (w != NULL && run_worker(w)) {
-            idle = 0;
-            continue;
-        }
-        if (w == NULL || ++idle >= server->worker_count) {
+        if (w == NULL || !run_worker(w))
             runner_wait(r);
-            idle = 0;
-        }
     }
     return NULL;
 }
