@@ -78,7 +78,8 @@ struct worker {
     int kick;                   /* the eventfd in that set (-1: none) */
     atomic_int running;         /* 1 while a runner runs it: the runners' lock on it */
     atomic_int hot;             /* 1: its last run left work no event will announce */
-    _Atomic int64_t ran_us;     /* when its last run ended (monotonic us) */
+    _Atomic int64_t ran_us;     /* when its last run that did something ended (monotonic us) */
+    _Atomic int64_t looked_us;  /* when its last run ended (monotonic us) */
     unsigned home;              /* the runner that keeps to it (see next_worker) */
     unsigned started;           /* requests begun in its runs (changed under `running`) */
     atomic_int handed;          /* 1: connections wait in `pending` */
@@ -96,7 +97,6 @@ struct runner {
     struct http_server *server; /* the server it belongs to */
     pthread_t thread;           /* the thread */
     unsigned index;             /* its place in server->runners */
-    atomic_int waiting;         /* 1 while it sleeps in poll on its own workers' events */
 };
 
 struct http_server {
@@ -1205,7 +1205,7 @@ static int64_t monotonic_us(void) {
  * request or left work that no event will announce (libmicrohttpd's timeout is 0: a
  * connection it has more to read or write on, a resumed one), which it marks `hot`; 0 when
  * the worker was idle or taken. */
-static int run_worker(struct worker *w) {
+static int run_worker(const struct runner *r, struct worker *w) {
     if (atomic_exchange_explicit(&w->running, 1, memory_order_acquire))
         return 0;
     add_pending(w);
@@ -1215,16 +1215,21 @@ static int run_worker(struct worker *w) {
     int left = MHD_get_timeout(w->daemon, &timeout) == MHD_YES && timeout == 0;
     int worked = left || w->started != started;
     atomic_store_explicit(&w->hot, left, memory_order_relaxed);
-    atomic_store_explicit(&w->ran_us, monotonic_us(), memory_order_relaxed);
+    /* only a run that did something counts (see takeable_in_us): were idle runs to count, a
+     * runner woken by its timer for another's worker would run an idle worker of its own,
+     * which would set the other's timer, and so on: ~130 wake-ups a second on an idle server */
+    int64_t now = monotonic_us();
+    atomic_store_explicit(&w->looked_us, now, memory_order_relaxed);
+    if (worked)
+        atomic_store_explicit(&w->ran_us, now, memory_order_relaxed);
     atomic_store_explicit(&w->running, 0, memory_order_release);
+    /* work left in another runner's worker: its own runner may be asleep in poll on the
+     * worker's epoll set, where nothing else would announce it (the run may also have read
+     * the kick of a connection handed over meanwhile) */
+    if (w->home != r->index &&
+        (left || atomic_load_explicit(&w->handed, memory_order_acquire)))
+        kick(w);
     return worked;
-}
-
-/* 1 when the worker is another runner's and that runner sleeps in poll: it wakes for the
- * worker's next event itself, so the others leave the worker alone (and do not wake too). */
-static int home_waits(const struct runner *r, const struct worker *w) {
-    return w->home != r->index &&
-           atomic_load_explicit(&r->server->runners[w->home].waiting, memory_order_relaxed);
 }
 
 /* How long until the runner may take the worker over, in microseconds: 0 for its own
@@ -1264,10 +1269,12 @@ static struct worker *next_worker(struct runner *r) {
         int64_t best_age = INT64_MIN;
         for (unsigned i = 0; i < server->worker_count; i++) {
             struct worker *w = &server->workers[i];
-            if (passed[i] || atomic_load_explicit(&w->running, memory_order_relaxed) ||
-                home_waits(r, w) || takeable_in_us(r, w, now) > 0)
+            if (passed[i] || atomic_load_explicit(&w->running, memory_order_acquire) ||
+                takeable_in_us(r, w, now) > 0)
                 continue;
-            int64_t age = now - atomic_load_explicit(&w->ran_us, memory_order_relaxed);
+            int64_t age = now - atomic_load_explicit(w->home == r->index ? &w->looked_us
+                                                                          : &w->ran_us,
+                                                     memory_order_relaxed);
             if (w->home != r->index)
                 age -= STEAL_AFTER_US;
             if (age > best_age) {
@@ -1293,10 +1300,8 @@ static void runner_wait(struct runner *r) {
     int64_t wait_us = -1; /* -1: until an event */
     for (unsigned i = 0; i < server->worker_count; i++) {
         struct worker *w = &server->workers[i];
-        if (home_waits(r, w))
-            continue;
         int64_t takeable_in = takeable_in_us(r, w, now);
-        if (atomic_load_explicit(&w->running, memory_order_relaxed) || takeable_in > 0) {
+        if (atomic_load_explicit(&w->running, memory_order_acquire) || takeable_in > 0) {
             int64_t recheck = takeable_in > 0 ? takeable_in : RUNNER_RECHECK_MS * 1000;
             if (w->home == r->index || takeable_in > 0)
                 wait_us = wait_us < 0 || recheck < wait_us ? recheck : wait_us;
@@ -1308,9 +1313,7 @@ static void runner_wait(struct runner *r) {
         fds[n++] = (struct pollfd){.fd = w->epoll_fd, .events = POLLIN};
     }
     fds[n++] = (struct pollfd){.fd = server->runners_stop, .events = POLLIN};
-    atomic_store_explicit(&r->waiting, 1, memory_order_relaxed);
     (void)poll(fds, n, wait_us < 0 ? -1 : (int)((wait_us + 999) / 1000));
-    atomic_store_explicit(&r->waiting, 0, memory_order_relaxed);
 }
 
 /* A runner thread: runs the worker next_worker picks, again and again, and waits as soon as
@@ -1322,7 +1325,7 @@ static void *runner_main(void *arg) {
     struct http_server *server = r->server;
     while (!atomic_load_explicit(&server->runners_stopping, memory_order_relaxed)) {
         struct worker *w = next_worker(r);
-        if (w == NULL || !run_worker(w))
+        if (w == NULL || !run_worker(r, w))
             runner_wait(r);
     }
     return NULL;
@@ -1483,6 +1486,8 @@ struct http_server *http_start(const struct config *cfg, char *err, size_t err_s
     if (server->cache == NULL) {
         snprintf(err, err_size, "out of memory");
         pthread_mutex_destroy(&server->dbs_lock);
+        if (server->runners_stop >= 0)
+            close(server->runners_stop);
         free(server);
         return NULL;
     }
