@@ -191,7 +191,7 @@ static struct exchange *exchange_new(void) {
 
 /* ---------------------------------------------------------------- the exchange */
 
-/* Has the worker run soon (by a free runner). */
+/* Wakes a runner sleeping in poll on the worker's epoll set. */
 static void kick(struct worker *w) {
     uint64_t one = 1;
     if (w->kick >= 0)
@@ -1162,9 +1162,8 @@ static void hand_over(struct http_server *server, int fd, struct sockaddr *peer,
         h->fd = fd;
         h->peer_len = peer_len <= sizeof h->peer ? peer_len : (socklen_t)sizeof h->peer;
         memcpy(&h->peer, peer, h->peer_len);
-    }
-    if (room)
         atomic_store_explicit(&w->handed, 1, memory_order_release);
+    }
     pthread_mutex_unlock(&w->pending_lock);
     if (!room) {
         close(fd);
@@ -1241,21 +1240,27 @@ static int64_t takeable_in_us(const struct runner *r, struct worker *w, int64_t 
     return age >= STEAL_AFTER_US ? 0 : STEAL_AFTER_US - age;
 }
 
+/* 1 when the worker has work that its epoll set does not show: hot, or connections handed
+ * over (whose kick a run may have read). */
+static int work_unannounced(struct worker *w) {
+    return atomic_load_explicit(&w->hot, memory_order_relaxed) ||
+           atomic_load_explicit(&w->handed, memory_order_relaxed);
+}
+
 /* 1 when another runner's worker has something to do: hot, connections handed over, or an
  * event in its epoll set. Asked (a poll that waits for nothing) before a runner takes such
  * a worker, so that it never holds one only to find it idle: its own runner, which leaves
  * it alone while another holds it, would then wait for nothing. */
 static int has_work(struct worker *w) {
-    if (atomic_load_explicit(&w->hot, memory_order_relaxed) ||
-        atomic_load_explicit(&w->handed, memory_order_relaxed))
+    if (work_unannounced(w))
         return 1;
     struct pollfd events = {.fd = w->epoll_fd, .events = POLLIN};
     return poll(&events, 1, 0) > 0;
 }
 
 /* The worker the runner should run next: of those no runner is running and it may take, the
- * one whose last run ended longest ago, another runner's counting STEAL_AFTER_US less and
- * only if it has work. So a runner keeps to its own workers while the runners keep pace
+ * one it looked at least recently (its own: looked_us; another runner's: ran_us, less
+ * STEAL_AFTER_US), another runner's only if it has work. So a runner keeps to its own workers while the runners keep pace
  * (memory stays with the thread that allocated it: glibc's arenas lock when another thread
  * frees into them, which cost ~15% of the searches/s when every run went to whichever
  * runner was free), and takes over another's when that one falls behind. NULL when there
@@ -1307,8 +1312,7 @@ static void runner_wait(struct runner *r) {
                 wait_us = wait_us < 0 || recheck < wait_us ? recheck : wait_us;
             continue;
         }
-        if (atomic_load_explicit(&w->hot, memory_order_relaxed) ||
-            atomic_load_explicit(&w->handed, memory_order_relaxed))
+        if (work_unannounced(w))
             return;
         fds[n++] = (struct pollfd){.fd = w->epoll_fd, .events = POLLIN};
     }
@@ -1366,12 +1370,6 @@ static void accept_waiting(struct http_server *server) {
     }
 }
 
-static int64_t monotonic_ms(void) {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
 /* The accepting thread. It, not the workers, accepts: libmicrohttpd's pool threads would
  * each take connections while idle and so hold uneven shares (218 and 42 of wrk's 256 in one
  * run). It also sweeps the workers' timeouts every SWEEP_MS while connections are open. */
@@ -1391,7 +1389,7 @@ static void *accept_main(void *arg) {
             accept_waiting(server);
             holding = 1;
         }
-        int64_t now = monotonic_ms();
+        int64_t now = monotonic_us() / 1000;
         if (now - last_sweep >= SWEEP_MS) {
             holding = sweep_workers(server);
             last_sweep = now;
