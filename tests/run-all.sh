@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # run-all.sh: the whole suite, as `make test` runs it — build, every meson suite, the same
 # suites again under AddressSanitizer and UndefinedBehaviorSanitizer, the OpenAPI lint, the
-# Dockerfile checks and the benchmark smoke run. Counts every check; the last line is
-# "N passed, N failed", also written to build/test-counts for .ci/run.
+# Dockerfile checks, the benchmark report's unit tests and the benchmark smoke run. Counts
+# every check; the last line is "N passed, N failed", also written to build/test-counts for
+# .ci/run.
 set -u
 cd "$(dirname "$0")/.."
 passed=0
@@ -79,6 +80,7 @@ if step "build with ASan+UBSan" build build-asan --buildtype=debug -Db_sanitize=
 fi
 unset ASAN_OPTIONS UBSAN_OPTIONS
 
+step "bench/test_report.py" python3 bench/test_report.py
 for extra in tests/lint-openapi.sh tests/dockerfile-check.sh tests/container-check.sh bench/smoke.sh; do
   [ -f "$extra" ] && step "$extra" bash "$extra"
 done
