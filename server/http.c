@@ -128,9 +128,21 @@ struct http_server {
 };
 
 
+/* One client connection's slot for its request between the URI log callback and the access
+ * handler's first call. libmicrohttpd 0.9.75 calls the completion callback for a request the
+ * access handler saw, and for some it answered itself (a header block over its memory pool:
+ * 431), but not for one it drops before (a request line whose query parameters overflow the
+ * pool): that one would leak its exchange and hold the in-flight count (the stop then waits
+ * its whole grace period). The connection's close frees what is still unclaimed here; the
+ * access handler's first call and the completion callback take it out. */
+struct connection_slot {
+    struct exchange *unclaimed; /* made by on_uri, not yet seen by on_request; or NULL */
+};
+
 /* Everything about one request, from the URI log callback to the completion callback. */
 struct exchange {
     struct http_server *server;  /* the server it arrived on */
+    struct connection_slot *slot; /* its connection's slot while unclaimed (on_uri), or NULL */
     struct worker *worker;       /* the worker whose connection it arrived on */
     char *target;                /* the request target as sent (malloc'd, at most MAX_URL) */
     int target_too_long;         /* 1: the target was longer than MAX_URL */
@@ -198,6 +210,17 @@ static void kick(struct worker *w) {
         (void)!write(w->kick, &one, sizeof one);
 }
 
+static void exchange_free(struct exchange *x);
+
+/* Frees a request libmicrohttpd dropped before the access handler saw it (see
+ * connection_slot): it was never answered, so it is neither counted nor logged. */
+static void exchange_discard(struct exchange *x) {
+    struct http_server *server = x->server;
+    x->slot->unclaimed = NULL;
+    exchange_free(x);
+    atomic_fetch_sub(&server->in_flight, 1);
+}
+
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connection) {
     struct worker *w = cls;
     struct timespec start;
@@ -215,6 +238,15 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connectio
     x->target_too_long = len > MAX_URL;
     x->target = strndup(uri, len > MAX_URL ? MAX_URL : len);
     atomic_fetch_add(&x->server->in_flight, 1);
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    struct connection_slot *slot = info != NULL ? info->socket_context : NULL;
+    if (slot != NULL) {
+        if (slot->unclaimed != NULL) /* never the case: a dropped request closes the connection */
+            exchange_discard(slot->unclaimed);
+        slot->unclaimed = x;
+        x->slot = slot;
+    }
     return x;
 }
 
@@ -300,6 +332,8 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **re
     struct exchange *x = *req_cls;
     if (x == NULL)
         return;
+    if (x->slot != NULL) /* completed unseen: libmicrohttpd answered it (431) itself */
+        x->slot->unclaimed = NULL;
     uint64_t micros = micros_since(&x->start);
     if (x->answered) {
         metrics_request(x->route, x->status, micros);
@@ -313,8 +347,19 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **re
 static void on_connection(void *cls, struct MHD_Connection *connection, void **socket_context,
                           enum MHD_ConnectionNotificationCode toe) {
     struct worker *w = cls;
-    (void)socket_context;
     metrics_connection(w->index, toe == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        /* out of memory: requests go untracked, as before the slot */
+        *socket_context = calloc(1, sizeof(struct connection_slot));
+        return;
+    }
+    struct connection_slot *slot = *socket_context;
+    if (slot != NULL) {
+        if (slot->unclaimed != NULL)
+            exchange_discard(slot->unclaimed);
+        free(slot);
+        *socket_context = NULL;
+    }
     if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
         const union MHD_ConnectionInfo *peer =
             MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -1069,6 +1114,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         return MHD_NO; /* out of memory in on_uri: drop the connection */
     if (!x->started) {
         x->started = 1;
+        if (x->slot != NULL) { /* from here the completion callback frees it */
+            x->slot->unclaimed = NULL;
+            x->slot = NULL;
+        }
         snprintf(x->method, sizeof x->method, "%s", method);
         snprintf(x->version, sizeof x->version, "%s", version);
         x->req.method = method_of(method);
