@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const struct {
@@ -140,10 +141,15 @@ char *problem_render(const struct problem *p, const char *instance, size_t *len)
     enum problem_kind kind = p->kind == PROBLEM_NONE ? PROBLEM_INTERNAL : p->kind;
     char type[96];
     snprintf(type, sizeof type, "/problems/%s", kinds[kind].slug);
+    /* the instance is the request's path as decoded, which may be any bytes (%FF) */
+    char *where = strdup(instance ? instance : "/");
+    if (where == NULL)
+        return NULL;
+    sanitize_utf8(where);
     json_t *body = json_pack("{s:s, s:s, s:i, s:s, s:s}", "type", type, "title",
                              kinds[kind].title, "status", kinds[kind].status, "detail",
-                             p->detail[0] ? p->detail : kinds[kind].title, "instance",
-                             instance ? instance : "/");
+                             p->detail[0] ? p->detail : kinds[kind].title, "instance", where);
+    free(where);
     if (body == NULL)
         return NULL;
     if (p->error_count > 0) {

@@ -1,5 +1,5 @@
 /* test_problem.c: RFC 9457 bodies — fields, first error wins, per-parameter errors, and
- * request text that is not UTF-8 never breaks the body. */
+ * request text that is not UTF-8 (in a detail or the instance) never breaks the body. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -76,6 +76,23 @@ static void invalid_utf8_is_replaced(void **state) {
     json_decref(doc);
 }
 
+/* The instance is the decoded request path: /v1/organizations/%FF gave an empty body once
+ * (jansson refused the string and nothing was rendered). */
+static void invalid_utf8_instance_is_replaced(void **state) {
+    (void)state;
+    struct problem p = {0};
+    problem_set(&p, PROBLEM_NOT_FOUND, "no resource here");
+    size_t len = 0;
+    char *text = problem_render(&p, "/v1/organizations/\xff\xc3", &len);
+    assert_non_null(text);
+    json_t *doc = json_loads(text, 0, NULL);
+    free(text);
+    assert_non_null(doc);
+    assert_string_equal(json_string_value(json_object_get(doc, "instance")),
+                        "/v1/organizations/??");
+    json_decref(doc);
+}
+
 static void overflow_keeps_first_errors(void **state) {
     (void)state;
     struct problem p = {0};
@@ -91,6 +108,7 @@ int main(void) {
         cmocka_unit_test(first_error_wins_and_errors_accumulate),
         cmocka_unit_test(pointers_for_bodies),
         cmocka_unit_test(invalid_utf8_is_replaced),
+        cmocka_unit_test(invalid_utf8_instance_is_replaced),
         cmocka_unit_test(overflow_keeps_first_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
