@@ -414,6 +414,14 @@ static void check_framing(struct exchange *x, const char *version) {
                     MAX_URL);
         return;
     }
+    /* libmicrohttpd decodes the path and the parameters into C strings, which a NUL would cut
+     * short: /v1/organizations/finland%00x would be Finland, limit=5%00x a valid limit */
+    if (x->target != NULL && strstr(x->target, "%00") != NULL) {
+        problem_set(p, PROBLEM_BAD_REQUEST,
+                    "the request target holds an encoded NUL (%%00), which no path or "
+                    "parameter may contain");
+        return;
+    }
     struct framing f = {0};
     MHD_get_connection_values(x->connection, MHD_HEADER_KIND, count_framing, &f);
     if (f.content_length_conflict) {

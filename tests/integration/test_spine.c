@@ -150,6 +150,23 @@ static void unknown_parameter_is_400(void **state) {
     reply_free(&r);
 }
 
+/* An encoded NUL would cut a decoded path or value short (finland%00x read as finland): 400,
+ * wherever it is. */
+static void encoded_nul_is_400(void **state) {
+    (void)state;
+    const char *const targets[] = {"/v1/topics/x%00y", "/v1/interventions?limit=5%00x",
+                                   "/v1/search?q=coop&type=session%00x", "/healthz%00"};
+    for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
+        struct reply r;
+        assert_int_equal(http_get(&d, targets[i], &r), 0);
+        assert_int_equal(r.status, 400);
+        json_t *doc = body_json(&r);
+        assert_non_null(strstr(json_string_value(json_object_get(doc, "detail")), "%00"));
+        json_decref(doc);
+        reply_free(&r);
+    }
+}
+
 static void etag_gives_304(void **state) {
     (void)state;
     struct reply r;
@@ -561,6 +578,7 @@ int main(void) {
         cmocka_unit_test(wrong_method_is_405_with_allow),
         cmocka_unit_test(head_and_options),
         cmocka_unit_test(unknown_parameter_is_400),
+        cmocka_unit_test(encoded_nul_is_400),
         cmocka_unit_test(etag_gives_304),
         cmocka_unit_test(framing_attacks_are_refused),
         cmocka_unit_test(long_target_is_414),
