@@ -14,6 +14,7 @@
 #include "revision.h"
 
 #include <assert.h>
+#include <ctype.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,25 +67,6 @@ static uint64_t hash_bytes(uint64_t h, const char *s) {
 }
 
 /* ---- 1. Reading the query --------------------------------------------------------------- */
-
-/* Is s valid UTF-8? */
-static int utf8_valid(const char *s) {
-    const unsigned char *u = (const unsigned char *)s;
-    while (*u) {
-        size_t n = *u < 0x80         ? 0
-                   : (*u >> 5) == 6  ? 1
-                   : (*u >> 4) == 14 ? 2
-                   : (*u >> 3) == 30 ? 3
-                                     : 9;
-        if (n == 9)
-            return 0;
-        u++;
-        for (size_t i = 0; i < n; i++, u++)
-            if ((*u & 0xC0) != 0x80)
-                return 0;
-    }
-    return 1;
-}
 
 /* The best of offers (media types) for the request's Accept, by q-value (RFC 9110 12.5.1):
  * 0 with *out set to its index (the first offer when there is no Accept), or a 406 problem
@@ -342,32 +324,43 @@ static int parse_filter(struct request *req, struct response *res, struct parsed
     return status;
 }
 
+static int fts_space(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
 int collection_fts_query(const char *text, char *out, size_t size) {
     size_t used = 0;
     int terms = 0;
     const char *s = text;
     while (*s) {
-        while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' || *s == '\f' || *s == '\v')
+        while (fts_space(*s))
             s++;
         if (!*s)
             break;
+        const char *start = s;
+        int has_token = 0; /* a letter or digit (any non-ASCII byte may be one), as /v1/search */
+        for (; *s && !fts_space(*s); s++)
+            has_token |= isalnum((unsigned char)*s) || (unsigned char)*s >= 0x80;
+        if (!has_token) /* "*", "(", "-": no word; FTS5 would drop it from the AND anyway */
+            continue;
         if (used + 4 > size)
             return -1;
         if (terms++)
             out[used++] = ' ';
         out[used++] = '"';
-        while (*s &&
-               !(*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' || *s == '\f' || *s == '\v')) {
+        for (const char *c = start; c < s; c++) {
             if (used + 4 > size)
                 return -1;
-            if (*s == '"')
+            if (*c == '"')
                 out[used++] = '"';
-            out[used++] = *s++;
+            out[used++] = *c;
         }
         out[used++] = '"';
     }
-    if (terms == 0 || used >= size)
+    if (used >= size)
         return -1;
+    if (terms == 0)
+        return -2;
     out[used] = '\0';
     return 0;
 }
@@ -549,7 +542,7 @@ static int parse_list(const struct collection *c, struct request *req, struct re
     if (status != 0)
         return status;
     for (size_t i = 0; i < req->param_count; i++)
-        if (!utf8_valid(req->params[i].value))
+        if (!format_utf8_valid(req->params[i].value))
             return problem_parameter(&res->problem, req->params[i].name, "%s must be UTF-8 text",
                                      req->params[i].name);
     if (feed) {
@@ -610,7 +603,11 @@ static int parse_list(const struct collection *c, struct request *req, struct re
         }
     }
     if ((v = request_param(req, "q")) != NULL) {
-        if (strlen(v) > MAX_Q || collection_fts_query(v, p->match, sizeof p->match) != 0)
+        int made = strlen(v) > MAX_Q ? -1 : collection_fts_query(v, p->match, sizeof p->match);
+        if (made == -2)
+            return problem_parameter(&res->problem, "q",
+                                     "q must contain a word: a letter or a digit");
+        if (made != 0)
             return problem_parameter(&res->problem, "q",
                                      "q takes words to search for (at most %d bytes)", MAX_Q);
         p->q.match = p->match;
@@ -1422,13 +1419,13 @@ int collection_item(const struct collection *c, struct request *req, struct resp
     unsigned long mask;
     int has;
     const char *fields = request_param(req, "fields");
-    if (fields && !utf8_valid(fields))
+    if (fields && !format_utf8_valid(fields))
         return problem_parameter(&res->problem, "fields", "fields must be UTF-8 text");
     if ((status = parse_fields(c, res, fields, &mask, &has)) != 0)
         return status;
     int64_t id = 0;
     const char *ref = req->path_arg ? req->path_arg : "";
-    int found = utf8_valid(ref) ? db_read_resolve(req->db, c->type, ref, &id) : 0;
+    int found = format_utf8_valid(ref) ? db_read_resolve(req->db, c->type, ref, &id) : 0;
     if (found < 0)
         return response_problem(res, PROBLEM_INTERNAL, "the record could not be read");
     if (found == 0)

@@ -43,9 +43,10 @@ int collection_item(const struct collection *c, struct request *req, struct resp
  * the two. Not thread-safe: set it before serving. */
 void collection_text_render(int on);
 
-/* Turns a user's text into a safe FTS5 query: every whitespace-separated term quoted (inner
- * quotes doubled), so no input is FTS syntax. Returns 0, or -1 when it has no term or does
- * not fit in size. */
+/* Turns a user's text into a safe FTS5 query: every whitespace-separated term that holds a
+ * letter or digit quoted (inner quotes doubled), so no input is FTS syntax; the others ("*",
+ * "-") dropped, as /v1/search does. Returns 0, -1 when it does not fit in size, -2 when it
+ * has no such term. */
 int collection_fts_query(const char *text, char *out, size_t size);
 
 #endif

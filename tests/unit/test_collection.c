@@ -284,8 +284,12 @@ static void fts_quoting(void **state) {
     assert_string_equal(out, "\"cooperation\"");
     assert_int_equal(collection_fts_query(" a\"b  NEAR(x*) -y ", out, sizeof out), 0);
     assert_string_equal(out, "\"a\"\"b\" \"NEAR(x*)\" \"-y\"");
-    assert_int_equal(collection_fts_query("   ", out, sizeof out), -1);
-    assert_int_equal(collection_fts_query("", out, sizeof out), -1);
+    assert_int_equal(collection_fts_query("* ( coop - \"", out, sizeof out), 0);
+    assert_string_equal(out, "\"coop\"");
+    assert_int_equal(collection_fts_query("caf\xc3\xa9", out, sizeof out), 0);
+    assert_int_equal(collection_fts_query("   ", out, sizeof out), -2);
+    assert_int_equal(collection_fts_query("", out, sizeof out), -2);
+    assert_int_equal(collection_fts_query("* ( - %", out, sizeof out), -2);
     assert_int_equal(collection_fts_query("abcdef", out, 6), -1);
 }
 
