@@ -221,6 +221,19 @@ static void exchange_discard(struct exchange *x) {
     atomic_fetch_sub(&server->in_flight, 1);
 }
 
+/* Where the origin form (path and query) of a request target begins: an absolute-form
+ * target ("http://host/v1/topics", which RFC 9112 3.2.2 says a server must accept) loses its
+ * scheme and authority; any other target is returned as it is. The result starts with '?'
+ * ("http://host?pretty") or is empty when the path is: the path is then "/". */
+static const char *origin_form(const char *target) {
+    size_t scheme = strncasecmp(target, "http://", 7) == 0    ? 7
+                    : strncasecmp(target, "https://", 8) == 0 ? 8
+                                                              : 0;
+    if (scheme == 0)
+        return target;
+    return target + scheme + strcspn(target + scheme, "/?");
+}
+
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connection) {
     struct worker *w = cls;
     struct timespec start;
@@ -234,9 +247,20 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connectio
     x->connection = connection;
     x->route = -1;
     x->start = start;
+    const char *origin = origin_form(uri);
+    /* an absolute form's "?query" or nothing: the path is "/" */
+    int rooted = origin == uri || *origin == '/' || *origin == '\0';
+    uri = *origin == '\0' && origin != uri ? "/" : origin;
     size_t len = strnlen(uri, MAX_URL + 1);
     x->target_too_long = len > MAX_URL;
-    x->target = strndup(uri, len > MAX_URL ? MAX_URL : len);
+    if (len > MAX_URL)
+        len = MAX_URL;
+    x->target = malloc(len + !rooted + 1);
+    if (x->target != NULL) {
+        x->target[0] = '/';
+        memcpy(x->target + !rooted, uri, len);
+        x->target[len + !rooted] = '\0';
+    }
     atomic_fetch_add(&x->server->in_flight, 1);
     const union MHD_ConnectionInfo *info =
         MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
@@ -1129,7 +1153,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         snprintf(x->method, sizeof x->method, "%s", method);
         snprintf(x->version, sizeof x->version, "%s", version);
         x->req.method = method_of(method);
-        x->req.path = url;
+        const char *origin = origin_form(url);
+        x->req.path = origin == url || *origin == '/' ? origin : "/";
         x->req.target = x->target;
         x->req.config = x->server->config;
         x->req.header = header_of;

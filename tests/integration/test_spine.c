@@ -167,6 +167,28 @@ static void encoded_nul_is_400(void **state) {
     }
 }
 
+/* The absolute form of a request target (RFC 9112 3.2.2: a server must accept it) routes as
+ * its path and query. */
+static void absolute_form_target_routes_as_its_path(void **state) {
+    (void)state;
+    static const struct {
+        const char *request, *expect;
+    } cases[] = {
+        {"GET http://example.org/v1/topics?limit=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+         "\"limit\":1"},
+        {"GET HTTPS://example.org:8080?pretty HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+         "\n  \"name\": \"plenary\""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char buf[8192];
+        ssize_t n = raw_exchange(d.port, cases[i].request, strlen(cases[i].request), buf,
+                                 sizeof buf, 5000);
+        assert_true(n > 0);
+        assert_non_null(strstr(buf, "HTTP/1.1 200"));
+        assert_non_null(strstr(buf, cases[i].expect));
+    }
+}
+
 static void etag_gives_304(void **state) {
     (void)state;
     struct reply r;
@@ -579,6 +601,7 @@ int main(void) {
         cmocka_unit_test(head_and_options),
         cmocka_unit_test(unknown_parameter_is_400),
         cmocka_unit_test(encoded_nul_is_400),
+        cmocka_unit_test(absolute_form_target_routes_as_its_path),
         cmocka_unit_test(etag_gives_304),
         cmocka_unit_test(framing_attacks_are_refused),
         cmocka_unit_test(long_target_is_414),
