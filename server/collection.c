@@ -275,8 +275,9 @@ static int parse_filter(struct request *req, struct response *res, struct parsed
                     strncat(allowed, k ? ", " : "", sizeof allowed - strlen(allowed) - 1);
                     strncat(allowed, f->values[k], sizeof allowed - strlen(allowed) - 1);
                 }
-                status = problem_parameter(&res->problem, f->name, "'%s' is not a %s; allowed: %s",
-                                           item, f->name, allowed);
+                status = problem_parameter(&res->problem, f->name,
+                                           "'%s' is not a valid %s; allowed: %s", item, f->name,
+                                           allowed);
                 break;
             }
             element = json_string(item);
