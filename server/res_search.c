@@ -37,21 +37,24 @@ static int is_space(char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
-/* The cursor's hash binds an offset to one match expression and type set. The key is a
- * constant: the hash is there to reject cursors of another query or typed by hand, not to
- * keep secrets (an offset reveals nothing). */
-static uint64_t cursor_hash(const char *match, unsigned mask) {
+/* The cursor's hash binds an offset to one match expression and type set: a SipHash of the
+ * expression, the mask (two bytes, little-endian), three zero bytes and the offset (eight
+ * bytes, little-endian). The key is a constant: the hash is there to reject cursors of another
+ * query, or edited or typed by hand, not to keep secrets (an offset reveals nothing). */
+static uint64_t cursor_hash(const char *match, unsigned mask, int64_t offset) {
     static const unsigned char key[crypto_shorthash_KEYBYTES] = "plenary-search-1";
     size_t n = strlen(match);
-    unsigned char *msg = malloc(n + 5);
+    unsigned char *msg = malloc(n + 13);
     if (msg == NULL)
         return 0;
     memcpy(msg, match, n);
     msg[n] = (unsigned char)(mask & 0xFF);
     msg[n + 1] = (unsigned char)(mask >> 8 & 0xFF);
     msg[n + 2] = msg[n + 3] = msg[n + 4] = 0;
+    for (int i = 0; i < 8; i++)
+        msg[n + 5 + i] = (unsigned char)((uint64_t)offset >> (8 * i) & 0xFF);
     unsigned char out[crypto_shorthash_BYTES];
-    crypto_shorthash(out, msg, n + 5, key);
+    crypto_shorthash(out, msg, n + 13, key);
     free(msg);
     uint64_t h = 0;
     for (size_t i = 0; i < sizeof out; i++)
@@ -59,9 +62,10 @@ static uint64_t cursor_hash(const char *match, unsigned mask) {
     return h;
 }
 
-/* Cursor text: "o<offset>h<16 hex digits>". */
-static void cursor_make(char *buf, size_t size, int64_t offset, uint64_t hash) {
-    snprintf(buf, size, "o%" PRId64 "h%016" PRIx64, offset, hash);
+/* Cursor text: "o<offset>h<16 hex digits>", the hash cursor_hash's. */
+static void cursor_make(char *buf, size_t size, const char *match, unsigned mask,
+                        int64_t offset) {
+    snprintf(buf, size, "o%" PRId64 "h%016" PRIx64, offset, cursor_hash(match, mask, offset));
 }
 
 /* No search ranks more hits than every type's candidates, so links.next never carries an
@@ -69,8 +73,9 @@ static void cursor_make(char *buf, size_t size, int64_t offset, uint64_t hash) {
  * it rank every candidate to show nothing). */
 #define SEARCH_MAX_OFFSET ((int64_t)RECORD_TYPE_COUNT * DB_SEARCH_MAX_CANDIDATES)
 
-/* Parses a cursor made by cursor_make for the same hash. Returns 0 with *offset, or -1. */
-static int cursor_parse(const char *s, uint64_t hash, int64_t *offset) {
+/* Parses a cursor made by cursor_make for the same expression and types. Returns 0 with
+ * *offset, or -1. */
+static int cursor_parse(const char *s, const char *match, unsigned mask, int64_t *offset) {
     if (s[0] != 'o' || !isdigit((unsigned char)s[1]))
         return -1;
     int64_t v = 0;
@@ -81,7 +86,7 @@ static int cursor_parse(const char *s, uint64_t hash, int64_t *offset) {
         v = v * 10 + (*p - '0');
     }
     char want[64];
-    cursor_make(want, sizeof want, v, hash);
+    cursor_make(want, sizeof want, match, mask, v);
     if (strcmp(s, want) != 0) /* also rejects leading zeros and any trailing byte */
         return -1;
     if (v >= SEARCH_MAX_OFFSET)
@@ -343,9 +348,8 @@ int res_search(struct request *req, struct response *res) {
     size_t limit;
     if ((status = parse_limit(request_param(req, "limit"), res, &limit)) != 0)
         return status;
-    uint64_t hash = cursor_hash(match, mask);
     int64_t offset = 0;
-    if (cursor != NULL && cursor_parse(cursor, hash, &offset) != 0)
+    if (cursor != NULL && cursor_parse(cursor, match, mask, &offset) != 0)
         return problem_parameter(&res->problem, "cursor",
                                  "cursor is not one this search gave: take it from links.next "
                                  "of the same q and type");
@@ -377,7 +381,7 @@ int res_search(struct request *req, struct response *res) {
         goto oom;
     if (more) {
         char c[64];
-        cursor_make(c, sizeof c, offset + (int64_t)limit, hash);
+        cursor_make(c, sizeof c, match, mask, offset + (int64_t)limit);
         next = search_link(req, q, type, limit, c);
         if (next == NULL)
             goto oom;

@@ -151,11 +151,14 @@ static void bad_parameters(void **state) {
 }
 
 /* A cursor as res_search.c makes it: "o<offset>h<hash>", the hash a SipHash (key
- * "plenary-search-1") of the FTS5 expression of q and the type mask, two bytes, then three
- * zero bytes. Here q is "x" (one character: no prefix star) and every type is searched. */
+ * "plenary-search-1") of the FTS5 expression of q, the type mask (two bytes), three zero bytes
+ * and the offset (eight bytes, little-endian). Here q is "x" (one character: no prefix star)
+ * and every type is searched. */
 static void cursor_for_x(int64_t offset, char *out, size_t size) {
     static const unsigned char key[crypto_shorthash_KEYBYTES] = "plenary-search-1";
-    const unsigned char msg[] = {'"', 'x', '"', 0xFF, 0, 0, 0, 0};
+    unsigned char msg[] = {'"', 'x', '"', 0xFF, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    for (int i = 0; i < 8; i++)
+        msg[8 + i] = (unsigned char)((uint64_t)offset >> (8 * i) & 0xFF);
     unsigned char h[crypto_shorthash_BYTES];
     crypto_shorthash(h, msg, sizeof msg, key);
     uint64_t v = 0;
@@ -241,6 +244,26 @@ static void adversarial_q_never_fails(void **state) {
     reply_free(&r);
     /* q with characters that HTML and JSON care about comes back escaped */
     json_t *doc = get_json("/v1/search?q=%3Cscript%3Ecooperation&type=topic", 200);
+    json_decref(doc);
+}
+
+/* links.next's cursor with its offset edited (o3 -> o4) is refused: the hash covers it. */
+static void edited_cursor_offset_is_400(void **state) {
+    (void)state;
+    json_t *doc = get_json("/v1/search?q=coop&limit=3", 200);
+    const char *next = json_string_value(json_object_get(json_object_get(doc, "links"), "next"));
+    assert_non_null(next);
+    char path[1024];
+    snprintf(path, sizeof path, "%s", next);
+    json_decref(doc);
+    doc = get_json(path, 200); /* as given */
+    json_decref(doc);
+    char *offset = strstr(path, "cursor=o3h");
+    assert_non_null(offset);
+    offset[strlen("cursor=o")] = '4';
+    doc = get_json(path, 400);
+    const json_t *err = json_array_get(json_object_get(doc, "errors"), 0);
+    assert_string_equal(json_string_value(json_object_get(err, "parameter")), "cursor");
     json_decref(doc);
 }
 
@@ -410,6 +433,7 @@ int main(void) {
         cmocka_unit_test(type_restricts),
         cmocka_unit_test(bad_parameters),
         cmocka_unit_test(cursor_past_candidates),
+        cmocka_unit_test(edited_cursor_offset_is_400),
         cmocka_unit_test(adversarial_q_never_fails),
         cmocka_unit_test(paging_walks_every_hit_once),
         cmocka_unit_test(expanded_prefix_answers_as_fts5_prefix),
