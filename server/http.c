@@ -1041,6 +1041,13 @@ static void route_exchange(struct exchange *x) {
     if (res->problem.kind != PROBLEM_NONE)
         return; /* too many parameters */
     if (req->method == METHOD_OPTIONS) {
+        if (strcmp(req->path, "*") == 0) { /* the server as a whole (RFC 9110 9.3.7) */
+            char allow[96];
+            router_allow(NULL, allow, sizeof allow);
+            response_header_add(res, "Allow", allow);
+            res->status = 204;
+            return;
+        }
         const char *arg = NULL;
         size_t arg_len = 0;
         const struct route *route = router_match(req->path, &arg, &arg_len);

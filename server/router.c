@@ -66,6 +66,16 @@ const struct route_op *router_op(const struct route *route, enum http_method met
     return NULL;
 }
 
+/* Does the route take the method; for route NULL, does any route? */
+static int takes(const struct route *route, enum http_method method) {
+    if (route != NULL)
+        return router_op(route, method) != NULL;
+    for (size_t i = 0; i < route_count(); i++)
+        if (router_op(&routes[i], method) != NULL)
+            return 1;
+    return 0;
+}
+
 void router_allow(const struct route *route, char *buf, size_t size) {
     static const struct {
         enum http_method method;
@@ -75,7 +85,7 @@ void router_allow(const struct route *route, char *buf, size_t size) {
     size_t used = 0;
     buf[0] = '\0';
     for (size_t n = 0; n < sizeof names / sizeof names[0]; n++) {
-        if (router_op(route, names[n].method) == NULL)
+        if (!takes(route, names[n].method))
             continue;
         int w = snprintf(buf + used, size - used, "%s%s%s", used ? ", " : "", names[n].name,
                          names[n].method == METHOD_GET ? ", HEAD" : "");

@@ -49,7 +49,8 @@ const struct route *router_match(const char *path, const char **arg_start, size_
 /* The operation of route for method (HEAD finds GET), or NULL (405). */
 const struct route_op *router_op(const struct route *route, enum http_method method);
 
-/* Writes the route's Allow header value ("GET, HEAD, OPTIONS") into buf. */
+/* Writes the route's Allow header value ("GET, HEAD, OPTIONS") into buf; for route NULL,
+ * every method some route takes (OPTIONS *). */
 void router_allow(const struct route *route, char *buf, size_t size);
 
 /* The index of route in the table, for per-route metrics. */

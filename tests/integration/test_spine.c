@@ -133,6 +133,12 @@ static void head_and_options(void **state) {
     assert_int_equal(r.status, 204);
     assert_string_equal(reply_header(&r, "Allow", buf, sizeof buf), "GET, HEAD, OPTIONS");
     reply_free(&r);
+    /* the server as a whole: every method some route takes */
+    const char *star = "OPTIONS * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    char raw[2048];
+    assert_true(raw_exchange(d.port, star, strlen(star), raw, sizeof raw, 5000) > 0);
+    assert_non_null(strstr(raw, "HTTP/1.1 204"));
+    assert_non_null(strstr(raw, "\r\nAllow: GET, HEAD, OPTIONS\r\n"));
 }
 
 static void unknown_parameter_is_400(void **state) {
