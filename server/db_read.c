@@ -589,6 +589,8 @@ static const char *const by_slug_sql[RECORD_TYPE_COUNT] = {
 
 /* Parses a positive decimal id (at most 15 digits, so below 2^53); 0 when ref is not one. */
 static int64_t parse_id(const char *ref) {
+    if (ref[0] == '0') /* one spelling per id: "01" is looked up as a slug, not as 1 */
+        return 0;
     int64_t v = 0;
     size_t n = 0;
     for (; ref[n]; n++) {
