@@ -1143,6 +1143,16 @@ static enum MHD_Result respond(struct exchange *x) {
     return ok;
 }
 
+/* Does the target's path (before any '?') hold an encoded slash? libmicrohttpd decodes the
+ * path before routing, so /v1%2Fassemblies would route as /v1/assemblies: a second URL for a
+ * resource (and a second entry in caches) that no link ever gives. */
+static int encoded_slash_in_path(const char *target) {
+    for (const char *c = target; *c && *c != '?'; c++)
+        if (c[0] == '%' && c[1] == '2' && (c[2] == 'F' || c[2] == 'f'))
+            return 1;
+    return 0;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -1168,6 +1178,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         x->req.conn = x;
         x->req.revision = revision_current();
         check_framing(x, version);
+        if (x->target != NULL && encoded_slash_in_path(x->target))
+            problem_set(&x->res.problem, PROBLEM_NOT_FOUND,
+                        "no resource at %.*s: an encoded slash (%%2F) is not a path separator, "
+                        "and no id or slug holds one",
+                        (int)strcspn(x->target, "?"), x->target);
         if (x->early.kind != PROBLEM_NONE) {
             /* ambiguous framing: answer at once and close, reading nothing more */
             x->res.problem = x->early;

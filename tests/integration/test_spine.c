@@ -173,6 +173,25 @@ static void encoded_nul_is_400(void **state) {
     }
 }
 
+/* An encoded slash in the path is not a separator: /v1%2Fassemblies is no second URL of
+ * /v1/assemblies (libmicrohttpd decodes the path before routing). In the query it is text. */
+static void encoded_slash_in_path_is_404(void **state) {
+    (void)state;
+    struct reply r;
+    assert_int_equal(http_get(&d, "/v1%2Fassemblies", &r), 0);
+    assert_int_equal(r.status, 404);
+    json_t *doc = body_json(&r);
+    assert_non_null(strstr(json_string_value(json_object_get(doc, "detail")), "/v1%2Fassemblies"));
+    json_decref(doc);
+    reply_free(&r);
+    assert_int_equal(http_get(&d, "/v1/organizations/a%2fb", &r), 0);
+    assert_int_equal(r.status, 404);
+    reply_free(&r);
+    assert_int_equal(http_get(&d, "/v1/search?q=a%2Fb", &r), 0);
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+}
+
 /* The absolute form of a request target (RFC 9112 3.2.2: a server must accept it) routes as
  * its path and query. */
 static void absolute_form_target_routes_as_its_path(void **state) {
@@ -608,6 +627,7 @@ int main(void) {
         cmocka_unit_test(unknown_parameter_is_400),
         cmocka_unit_test(encoded_nul_is_400),
         cmocka_unit_test(absolute_form_target_routes_as_its_path),
+        cmocka_unit_test(encoded_slash_in_path_is_404),
         cmocka_unit_test(etag_gives_304),
         cmocka_unit_test(framing_attacks_are_refused),
         cmocka_unit_test(long_target_is_414),
