@@ -72,8 +72,10 @@ static void sanitize_utf8(char *s) {
         }
         size_t ok = 1;
         for (size_t i = 1; i <= need; i++)
-            if ((c[i] & 0xc0) != 0x80)
+            if ((c[i] & 0xc0) != 0x80) {
                 ok = 0;
+                break; /* a NUL ends the string: read no further */
+            }
         /* reject overlong 3-byte forms, surrogates and code points past U+10FFFF */
         if (ok && need == 2 && ((c[0] == 0xe0 && c[1] < 0xa0) || (c[0] == 0xed && c[1] >= 0xa0)))
             ok = 0;

@@ -1,5 +1,6 @@
 /* test_problem.c: RFC 9457 bodies — fields, first error wins, per-parameter errors, and
- * request text that is not UTF-8 (in a detail or the instance) never breaks the body. */
+ * request text that is not UTF-8 (in a detail or the instance, even a lead byte last) never
+ * breaks the body. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -91,6 +92,20 @@ static void invalid_utf8_instance_is_replaced(void **state) {
     assert_string_equal(json_string_value(json_object_get(doc, "instance")),
                         "/v1/organizations/??");
     json_decref(doc);
+    /* a lead byte last: its continuation bytes are not read past the NUL (an exact-size copy:
+     * AddressSanitizer would see the overrun) */
+    problem_set(&p, PROBLEM_NOT_FOUND, "no resource here");
+    static const char *const ends[] = {"/x\xf0", "/x\xf4", "/x\xe0", "/x\xf0\x9f"};
+    for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++) {
+        char *instance = strdup(ends[i]);
+        text = problem_render(&p, instance, &len);
+        free(instance);
+        assert_non_null(text);
+        doc = json_loads(text, 0, NULL);
+        free(text);
+        assert_non_null(doc);
+        json_decref(doc);
+    }
 }
 
 static void overflow_keeps_first_errors(void **state) {
