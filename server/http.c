@@ -146,6 +146,8 @@ struct exchange {
     struct worker *worker;       /* the worker whose connection it arrived on */
     char *target;                /* the request target as sent (malloc'd, at most MAX_URL) */
     int target_too_long;         /* 1: the target was longer than MAX_URL */
+    size_t authority_len;        /* an absolute-form target's "scheme://authority", else 0 */
+    int authority_encoded;       /* 1: that authority holds a %-escape (400) */
     int started;                 /* 1 once the access handler has been called */
     int answered;                /* 1 once a response is queued */
     int close_after;             /* 1: send Connection: close (framing faults) */
@@ -248,6 +250,10 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connectio
     x->route = -1;
     x->start = start;
     const char *origin = origin_form(uri);
+    /* decided here, on the target as sent: the access handler strips as many bytes of the
+     * decoded path, which are the same bytes when the authority holds no escape */
+    x->authority_len = (size_t)(origin - uri);
+    x->authority_encoded = memchr(uri, '%', x->authority_len) != NULL;
     /* an absolute form's "?query" or nothing: the path is "/" */
     int rooted = origin == uri || *origin == '/' || *origin == '\0';
     uri = *origin == '\0' && origin != uri ? "/" : origin;
@@ -436,6 +442,12 @@ static void check_framing(struct exchange *x, const char *version) {
     if (x->target_too_long) {
         problem_set(p, PROBLEM_URI_TOO_LONG, "the request target is longer than %d bytes",
                     MAX_URL);
+        return;
+    }
+    if (x->authority_encoded) {
+        problem_set(p, PROBLEM_BAD_REQUEST,
+                    "the request target's authority holds a %%-escape; send the path alone "
+                    "(/v1/...) or a plain http://host/v1/...");
         return;
     }
     /* libmicrohttpd decodes the path and the parameters into C strings, which a NUL would cut
@@ -1170,7 +1182,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         snprintf(x->method, sizeof x->method, "%s", method);
         snprintf(x->version, sizeof x->version, "%s", version);
         x->req.method = method_of(method);
-        const char *origin = origin_form(url);
+        const char *origin = x->authority_len > 0 && strlen(url) >= x->authority_len
+                                 ? url + x->authority_len
+                                 : url;
         x->req.path = origin == url || *origin == '/' ? origin : "/";
         x->req.target = x->target;
         x->req.config = x->server->config;

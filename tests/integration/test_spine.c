@@ -203,6 +203,8 @@ static void absolute_form_target_routes_as_its_path(void **state) {
          "\"limit\":1"},
         {"GET HTTPS://example.org:8080?pretty HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
          "\n  \"name\": \"plenary\""},
+        {"GET http://x/v1/changes?limit=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+         "\"self\":\"/v1/changes?limit=1\""},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char buf[8192];
@@ -211,6 +213,23 @@ static void absolute_form_target_routes_as_its_path(void **state) {
         assert_true(n > 0);
         assert_non_null(strstr(buf, "HTTP/1.1 200"));
         assert_non_null(strstr(buf, cases[i].expect));
+    }
+    /* an escape in the authority would make the target and the decoded path disagree on
+     * where the path begins (http://x%2Fv1/topics read as /topics): 400; an escaped scheme
+     * is no absolute form at all */
+    static const struct {
+        const char *request, *status;
+    } refused[] = {
+        {"GET http://x%2Fv1/topics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+         "HTTP/1.1 400"},
+        {"GET http%3A//x/v1/topics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+         "HTTP/1.1 404"},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        char buf[4096];
+        assert_true(raw_exchange(d.port, refused[i].request, strlen(refused[i].request), buf,
+                                 sizeof buf, 5000) > 0);
+        assert_non_null(strstr(buf, refused[i].status));
     }
 }
 
