@@ -593,6 +593,11 @@ static void *waiter_main(void *arg) {
                 if (server->stopping)
                     x->stream_done = 1;
                 MHD_resume_connection(x->connection);
+                /* libmicrohttpd's own wake-up (its ITC) is not in the epoll set a runner sleeps
+                 * on (a daemon without a listening socket leaves it out): without the kick the
+                 * resumed connection waited for other traffic or the accepting thread's sweep,
+                 * and after the stop, with no sweep left, for ever (the grace period) */
+                kick(x->worker);
                 continue;
             }
             if (!timespec_passed(&next, &x->wait_until))
