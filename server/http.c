@@ -90,6 +90,11 @@ struct worker {
         socklen_t peer_len;
     } *pending;
     size_t pending_count, pending_cap;
+    /* the connection add_pending is adding (-1: none), and whether libmicrohttpd reported it
+     * closed meanwhile (it does when it fails after announcing it: then the close has left the
+     * admission, and add_pending must not leave it again) */
+    int adding_fd;
+    int adding_closed;
 };
 
 /* One runner thread. */
@@ -391,6 +396,12 @@ static void on_connection(void *cls, struct MHD_Connection *connection, void **s
         *socket_context = NULL;
     }
     if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        if (w->adding_fd >= 0) { /* during add_pending's MHD_add_connection */
+            const union MHD_ConnectionInfo *fd =
+                MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+            if (fd != NULL && fd->connect_fd == w->adding_fd)
+                w->adding_closed = 1;
+        }
         const union MHD_ConnectionInfo *peer =
             MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
         if (peer != NULL && peer->client_addr != NULL)
@@ -1309,9 +1320,14 @@ static void add_pending(struct worker *w) {
     pthread_mutex_unlock(&w->pending_lock);
     for (size_t k = 0; k < count; k++) {
         struct handed *h = &taken[k];
-        /* on failure libmicrohttpd has closed fd and will not report it closed */
-        if (MHD_add_connection(w->daemon, h->fd, (struct sockaddr *)&h->peer, h->peer_len) !=
-            MHD_YES)
+        w->adding_fd = h->fd;
+        w->adding_closed = 0;
+        enum MHD_Result added =
+            MHD_add_connection(w->daemon, h->fd, (struct sockaddr *)&h->peer, h->peer_len);
+        w->adding_fd = -1;
+        /* on failure libmicrohttpd has closed fd; the admission is left here unless its
+         * close was reported (on_connection left it then) */
+        if (added != MHD_YES && !w->adding_closed)
             admission_leave(w->server->admission, w->index, (struct sockaddr *)&h->peer);
     }
     free(taken);
@@ -1654,6 +1670,7 @@ struct http_server *http_start(const struct config *cfg, char *err, size_t err_s
         w->index = i;
         w->home = i % cfg->threads;
         w->kick = -1;
+        w->adding_fd = -1;
         pthread_mutex_init(&w->pending_lock, NULL);
         w->daemon = MHD_start_daemon(
             flags, 0, NULL, NULL, on_request, server, MHD_OPTION_CONNECTION_LIMIT,
