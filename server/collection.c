@@ -325,22 +325,18 @@ static int parse_filter(struct request *req, struct response *res, struct parsed
     return status;
 }
 
-static int fts_space(char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
 int collection_fts_query(const char *text, char *out, size_t size) {
     size_t used = 0;
     int terms = 0;
     const char *s = text;
     while (*s) {
-        while (fts_space(*s))
+        while (format_is_space(*s))
             s++;
         if (!*s)
             break;
         const char *start = s;
         int has_token = 0; /* a letter or digit (any non-ASCII byte may be one), as /v1/search */
-        for (; *s && !fts_space(*s); s++)
+        for (; *s && !format_is_space(*s); s++)
             has_token |= isalnum((unsigned char)*s) || (unsigned char)*s >= 0x80;
         if (!has_token) /* "*", "(", "-": no word; FTS5 would drop it from the AND anyway */
             continue;

@@ -1304,10 +1304,6 @@ static int fill_type(struct db *db, struct search_conn *c, int type, struct db_s
 
 /* ---- The query ------------------------------------------------------------------------------- */
 
-static int query_space(char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
 int db_search_build_query(const char *q, char *out, size_t size, struct db_search_query *query) {
     size_t o = 0;
     int terms = 0;
@@ -1316,12 +1312,12 @@ int db_search_build_query(const char *q, char *out, size_t size, struct db_searc
     query->match = out;
     query->phrases = 0;
     while (*p) {
-        while (query_space(*p))
+        while (format_is_space(*p))
             p++;
         if (!*p)
             break;
         const char *start = p;
-        while (*p && !query_space(*p))
+        while (*p && !format_is_space(*p))
             p++;
         int has_token = 0;
         for (const char *c = start; c < p; c++)

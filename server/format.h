@@ -64,6 +64,12 @@ int format_append_json_string(struct format_buf *buf, const char *s);
  * U+10FFFF). Reads no further than a NUL. */
 size_t format_utf8_sequence(const unsigned char *s);
 
+/* Does c separate the words of a q (ASCII whitespace: what isspace() is in the C locale,
+ * whatever the locale)? */
+static inline int format_is_space(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
 /* Is s (NUL-terminated) valid UTF-8, as format_utf8_sequence judges it? */
 int format_utf8_valid(const char *s);
 

@@ -33,10 +33,6 @@ static const char *const type_names[RECORD_TYPE_COUNT] = {
 #define TYPE_LIST                                                                                  \
     "assembly, session, intervention, organization, person, side_event, document, topic"
 
-static int is_space(char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
 /* The cursor's hash binds an offset to one match expression and type set: a SipHash of the
  * expression, the mask (two bytes, little-endian), three zero bytes and the offset (eight
  * bytes, little-endian). The key is a constant: the hash is there to reject cursors of another
@@ -322,7 +318,7 @@ int res_search(struct request *req, struct response *res) {
         return problem_parameter(&res->problem, "q", "q is required: the text to search for");
     size_t qlen = strlen(q);
     size_t blank = 0;
-    while (blank < qlen && is_space(q[blank]))
+    while (blank < qlen && format_is_space(q[blank]))
         blank++;
     if (blank == qlen)
         return problem_parameter(&res->problem, "q",

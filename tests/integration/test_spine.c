@@ -156,34 +156,34 @@ static void unknown_parameter_is_400(void **state) {
     reply_free(&r);
 }
 
+/* GETs path from the shared daemon: the status must be `status` and the problem's detail
+ * must hold `detail`. */
+static void expect_problem(const char *path, long status, const char *detail) {
+    struct reply r;
+    assert_int_equal(http_get(&d, path, &r), 0);
+    assert_int_equal(r.status, status);
+    json_t *doc = body_json(&r);
+    assert_non_null(strstr(json_string_value(json_object_get(doc, "detail")), detail));
+    json_decref(doc);
+    reply_free(&r);
+}
+
 /* An encoded NUL would cut a decoded path or value short (finland%00x read as finland): 400,
  * wherever it is. */
 static void encoded_nul_is_400(void **state) {
     (void)state;
     const char *const targets[] = {"/v1/topics/x%00y", "/v1/interventions?limit=5%00x",
                                    "/v1/search?q=coop&type=session%00x", "/healthz%00"};
-    for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
-        struct reply r;
-        assert_int_equal(http_get(&d, targets[i], &r), 0);
-        assert_int_equal(r.status, 400);
-        json_t *doc = body_json(&r);
-        assert_non_null(strstr(json_string_value(json_object_get(doc, "detail")), "%00"));
-        json_decref(doc);
-        reply_free(&r);
-    }
+    for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++)
+        expect_problem(targets[i], 400, "%00");
 }
 
 /* An encoded slash in the path is not a separator: /v1%2Fassemblies is no second URL of
  * /v1/assemblies (libmicrohttpd decodes the path before routing). In the query it is text. */
 static void encoded_slash_in_path_is_404(void **state) {
     (void)state;
+    expect_problem("/v1%2Fassemblies", 404, "/v1%2Fassemblies");
     struct reply r;
-    assert_int_equal(http_get(&d, "/v1%2Fassemblies", &r), 0);
-    assert_int_equal(r.status, 404);
-    json_t *doc = body_json(&r);
-    assert_non_null(strstr(json_string_value(json_object_get(doc, "detail")), "/v1%2Fassemblies"));
-    json_decref(doc);
-    reply_free(&r);
     assert_int_equal(http_get(&d, "/v1/organizations/a%2fb", &r), 0);
     assert_int_equal(r.status, 404);
     reply_free(&r);
