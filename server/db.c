@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "casefold.h"
 #include "db_internal.h"
 #include "embedded.h"
 
@@ -126,6 +127,33 @@ static int pragma_expect(struct db *db, const char *sql, const char *want, struc
     return ok ? 0 : -1;
 }
 
+/* plenary_casefold(text): the text's Unicode simple case folding (casefold.h), for the name
+ * filters (db_read.c); NULL stays NULL. Registered on every connection. */
+static void casefold_function(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+    assert(argc == 1);
+    (void)argc;
+    const char *text = (const char *)sqlite3_value_text(argv[0]);
+    if (text == NULL) {
+        if (sqlite3_value_type(argv[0]) != SQLITE_NULL)
+            sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    size_t len = (size_t)sqlite3_value_bytes(argv[0]);
+    char small[256];
+    size_t need = casefold_utf8(text, len, small, sizeof small);
+    if (need < sizeof small) {
+        sqlite3_result_text(ctx, small, (int)need, SQLITE_TRANSIENT);
+        return;
+    }
+    char *folded = sqlite3_malloc64(need + 1);
+    if (folded == NULL) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    casefold_utf8(text, len, folded, need + 1);
+    sqlite3_result_text(ctx, folded, (int)need, sqlite3_free);
+}
+
 struct db *db_open(const char *path, enum db_mode mode, struct db_error *err) {
     assert(path != NULL);
     struct db *db = calloc(1, sizeof *db);
@@ -148,6 +176,12 @@ struct db *db_open(const char *path, enum db_mode mode, struct db_error *err) {
     if (sqlite3_extended_result_codes(db->handle, 1) != SQLITE_OK ||
         sqlite3_busy_timeout(db->handle, DB_BUSY_TIMEOUT_MS) != SQLITE_OK) {
         db_fail(db, err, path);
+        goto fail;
+    }
+    if (sqlite3_create_function_v2(db->handle, "plenary_casefold", 1,
+                                   SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+                                   casefold_function, NULL, NULL, NULL) != SQLITE_OK) {
+        db_fail(db, err, "plenary_casefold");
         goto fail;
     }
     if (db_exec(db, "PRAGMA foreign_keys = ON", err) != 0 ||

@@ -8,6 +8,7 @@
  *   4. resolving refs, reading pages, counts, facets, and EXPLAIN QUERY PLAN for tests. */
 #include "db_read.h"
 
+#include "casefold.h"
 #include "db_internal.h"
 
 #include <assert.h>
@@ -48,19 +49,25 @@ static const char *const session_kinds[] = {"plenary", "general_debate", "other"
 static const char *const document_kinds[] = {"report", "matrix", "statement", "letter",
                                              "paper",  "list",   "other",     NULL};
 
-#define REF_FILTER(name, type, sql) {name, FILTER_REF, type, NULL, sql, NULL}
+#define REF_FILTER(name, type, sql) {name, FILTER_REF, type, NULL, sql, NULL, NULL}
 /* A filter that, with one value, the page query joins (see page_joins) */
-#define REF_JOIN_FILTER(name, type, sql, join) {name, FILTER_REF, type, NULL, sql, join}
-#define NO_FILTER {NULL, FILTER_REF, RECORD_ASSEMBLY, NULL, NULL, NULL}
+#define REF_JOIN_FILTER(name, type, sql, join) {name, FILTER_REF, type, NULL, sql, join, NULL}
+#define NO_FILTER {NULL, FILTER_REF, RECORD_ASSEMBLY, NULL, NULL, NULL, NULL}
+/* `name`, exact and case-insensitive (casefold.h). A value that is all ASCII is compared with
+ * NOCASE, which folds A-Z as casefold.h folds ASCII; another value reads the range of the
+ * name's NOCASE index that its matches lie in (name_bounds) and compares foldings there. */
+#define NAME_FILTER                                                                            \
+    {"name", FILTER_NAME, RECORD_ASSEMBLY, NULL, "x.name = ? COLLATE NOCASE", NULL,            \
+     "x.name >= ? COLLATE NOCASE AND x.name < ? COLLATE NOCASE AND plenary_casefold(x.name) = ?"}
 
 static const struct db_filter no_filters[] = {NO_FILTER};
 
 static const struct db_filter session_filters[] = {
     REF_FILTER("assembly", RECORD_ASSEMBLY, "x.assembly_id" IN_LIST),
-    {"date", FILTER_DATE, RECORD_ASSEMBLY, NULL, "x.date" IN_LIST, NULL},
-    {"date_from", FILTER_DATE_BOUND, RECORD_ASSEMBLY, NULL, "x.date >= ?", NULL},
-    {"date_to", FILTER_DATE_BOUND, RECORD_ASSEMBLY, NULL, "x.date <= ?", NULL},
-    {"kind", FILTER_ENUM, RECORD_ASSEMBLY, session_kinds, "x.kind" IN_LIST, NULL},
+    {"date", FILTER_DATE, RECORD_ASSEMBLY, NULL, "x.date" IN_LIST, NULL, NULL},
+    {"date_from", FILTER_DATE_BOUND, RECORD_ASSEMBLY, NULL, "x.date >= ?", NULL, NULL},
+    {"date_to", FILTER_DATE_BOUND, RECORD_ASSEMBLY, NULL, "x.date <= ?", NULL, NULL},
+    {"kind", FILTER_ENUM, RECORD_ASSEMBLY, session_kinds, "x.kind" IN_LIST, NULL, NULL},
     REF_JOIN_FILTER("topic", RECORD_TOPIC,
                     "x.id IN (SELECT session_id FROM session_topics WHERE topic_id" IN_LIST ")",
                     "session_topics %1$s ON %1$s.session_id = x.id AND %1$s.topic_id = ?"),
@@ -68,17 +75,17 @@ static const struct db_filter session_filters[] = {
 
 static const struct db_filter intervention_filters[] = {
     REF_FILTER("session", RECORD_SESSION, "x.session_id" IN_LIST),
-    {"segment", FILTER_SEGMENT, RECORD_SESSION, NULL, "x.segment_id" IN_LIST, NULL},
+    {"segment", FILTER_SEGMENT, RECORD_SESSION, NULL, "x.segment_id" IN_LIST, NULL, NULL},
     REF_JOIN_FILTER("assembly", RECORD_ASSEMBLY,
                     "x.session_id IN (SELECT id FROM sessions WHERE assembly_id" IN_LIST ")",
                     "sessions %1$s ON %1$s.id = x.session_id AND %1$s.assembly_id = ?"),
     {"date", FILTER_DATE, RECORD_ASSEMBLY, NULL,
      "x.session_id IN (SELECT id FROM sessions WHERE date" IN_LIST ")",
-     "sessions %1$s ON %1$s.id = x.session_id AND %1$s.date = ?"},
+     "sessions %1$s ON %1$s.id = x.session_id AND %1$s.date = ?", NULL},
     REF_FILTER("organization", RECORD_ORGANIZATION, "x.organization_id" IN_LIST),
     {"organization_kind", FILTER_ENUM, RECORD_ASSEMBLY, organization_kinds,
      "x.organization_id IN (SELECT id FROM organizations WHERE kind" IN_LIST ")",
-     "organizations %1$s ON %1$s.id = x.organization_id AND %1$s.kind = ?"},
+     "organizations %1$s ON %1$s.id = x.organization_id AND %1$s.kind = ?", NULL},
     REF_FILTER("speaker", RECORD_PERSON, "x.speaker_id" IN_LIST),
     REF_JOIN_FILTER("on_behalf_of", RECORD_ORGANIZATION,
                     "x.id IN (SELECT intervention_id FROM intervention_on_behalf_of WHERE "
@@ -98,22 +105,22 @@ static const struct db_filter intervention_filters[] = {
     NO_FILTER};
 
 static const struct db_filter organization_filters[] = {
-    {"kind", FILTER_ENUM, RECORD_ASSEMBLY, organization_kinds, "x.kind" IN_LIST, NULL},
-    {"country_code", FILTER_CODE, RECORD_ASSEMBLY, NULL, "x.country_code" IN_LIST, NULL},
+    {"kind", FILTER_ENUM, RECORD_ASSEMBLY, organization_kinds, "x.kind" IN_LIST, NULL, NULL},
+    {"country_code", FILTER_CODE, RECORD_ASSEMBLY, NULL, "x.country_code" IN_LIST, NULL, NULL},
     REF_FILTER("parent", RECORD_ORGANIZATION, "x.parent_id" IN_LIST),
-    {"coalition_member", FILTER_BOOL, RECORD_ASSEMBLY, NULL, "x.coalition_member = ?", NULL},
-    {"name", FILTER_NAME, RECORD_ASSEMBLY, NULL, "x.name = ? COLLATE NOCASE", NULL},
+    {"coalition_member", FILTER_BOOL, RECORD_ASSEMBLY, NULL, "x.coalition_member = ?", NULL, NULL},
+    NAME_FILTER,
     NO_FILTER};
 
 static const struct db_filter person_filters[] = {
     REF_FILTER("organization", RECORD_ORGANIZATION,
                "x.id IN (SELECT person_id FROM affiliations WHERE organization_id" IN_LIST ")"),
-    {"name", FILTER_NAME, RECORD_ASSEMBLY, NULL, "x.name = ? COLLATE NOCASE", NULL},
+    NAME_FILTER,
     NO_FILTER};
 
 static const struct db_filter side_event_filters[] = {
     REF_FILTER("assembly", RECORD_ASSEMBLY, "x.assembly_id" IN_LIST),
-    {"date", FILTER_DATE, RECORD_ASSEMBLY, NULL, "x.date" IN_LIST, NULL},
+    {"date", FILTER_DATE, RECORD_ASSEMBLY, NULL, "x.date" IN_LIST, NULL, NULL},
     REF_JOIN_FILTER("host", RECORD_ORGANIZATION,
                     "x.id IN (SELECT side_event_id FROM side_event_hosts WHERE organization_id" IN_LIST
                     ")",
@@ -132,7 +139,7 @@ static const struct db_filter side_event_filters[] = {
 
 static const struct db_filter document_filters[] = {
     REF_FILTER("assembly", RECORD_ASSEMBLY, "x.assembly_id" IN_LIST),
-    {"kind", FILTER_ENUM, RECORD_ASSEMBLY, document_kinds, "x.kind" IN_LIST, NULL},
+    {"kind", FILTER_ENUM, RECORD_ASSEMBLY, document_kinds, "x.kind" IN_LIST, NULL, NULL},
     NO_FILTER};
 
 #define NOCASE(col) "x." col " COLLATE NOCASE"
@@ -414,6 +421,70 @@ static unsigned page_joins(const struct db_query *q) {
     return joined;
 }
 
+/* Is filter i of q a name whose value is not all ASCII, compared through its `wide` term? The
+ * WHERE clause and the binding both ask here. */
+static int name_is_wide(const struct db_query *q, size_t i) {
+    const struct db_filter *f = &q->coll->filters[i];
+    if (f->kind != FILTER_NAME || f->wide == NULL || q->filter[i].text == NULL)
+        return 0;
+    for (const unsigned char *c = (const unsigned char *)q->filter[i].text; *c; c++)
+        if (*c >= 0x80)
+            return 1;
+    return 0;
+}
+
+/* The bounds of the names that can match the name value v (not all ASCII) in the order of
+ * their NOCASE index: every match begins with v's ASCII prefix, in any case, then a character
+ * that folds as v's first other character does (casefold.h: nothing else folds to it), so
+ * every match is at least the prefix followed by the lowest such character and less than the
+ * prefix followed by the character after the highest one (UTF-8 orders as code points do, and
+ * NOCASE changes no byte of a multi-byte character). Returns the two texts, malloc'd, with 0;
+ * -1 when out of memory or v is not UTF-8 where it leaves ASCII. */
+static int name_bounds(const char *v, char **low, char **high) {
+    size_t prefix = 0;
+    while ((unsigned char)v[prefix] != 0 && (unsigned char)v[prefix] < 0x80)
+        prefix++;
+    uint32_t cp = 0, lowest, highest;
+    if (v[prefix] == '\0' || casefold_decode(v + prefix, &cp) == 0)
+        return -1;
+    casefold_class(cp, &lowest, &highest);
+    *low = malloc(prefix + 5);
+    *high = malloc(prefix + 5);
+    if (*low == NULL || *high == NULL) {
+        free(*low);
+        free(*high);
+        return -1;
+    }
+    memcpy(*low, v, prefix);
+    memcpy(*high, v, prefix);
+    (*low)[prefix + casefold_encode(lowest, *low + prefix)] = '\0';
+    if (highest == 0x10FFFF) /* no character after it: F4 90 sorts after every one */
+        memcpy(*high + prefix, "\xF4\x90", 3);
+    else
+        (*high)[prefix + casefold_encode(highest + 1 == 0xD800 ? 0xE000 : highest + 1,
+                                         *high + prefix)] = '\0';
+    return 0;
+}
+
+/* Binds the name value v (not all ASCII) to a `wide` term's three `?` from *n on. */
+static int bind_wide_name(sqlite3_stmt *stmt, const char *v, int *n) {
+    char *low, *high;
+    if (name_bounds(v, &low, &high) != 0)
+        return -1;
+    size_t len = strlen(v), cap = len + len / 2 + 1;
+    char *folded = malloc(cap);
+    int ok = folded != NULL;
+    if (ok)
+        casefold_utf8(v, len, folded, cap);
+    ok = ok && sqlite3_bind_text(stmt, (*n)++, low, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
+         sqlite3_bind_text(stmt, (*n)++, high, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
+         sqlite3_bind_text(stmt, (*n)++, folded, -1, SQLITE_TRANSIENT) == SQLITE_OK;
+    free(low);
+    free(high);
+    free(folded);
+    return ok ? 0 : -1;
+}
+
 /* The WHERE clause of q's filters but those in `joined`, and match (without the keyset). */
 static int where_clause(const struct db_query *q, unsigned joined, char *buf, size_t size,
                         size_t *used) {
@@ -422,7 +493,7 @@ static int where_clause(const struct db_query *q, unsigned joined, char *buf, si
     for (size_t i = 0; q->coll->filters[i].name != NULL; i++) {
         if (!(q->filter_mask & (1u << i)) || joined & (1u << i))
             continue;
-        const char *sql = q->coll->filters[i].sql;
+        const char *sql = name_is_wide(q, i) ? q->coll->filters[i].wide : q->coll->filters[i].sql;
         const char *list = one_value_at(q, i);
         if (list == NULL ? append(buf, size, used, " AND (%s)", sql) != 0
                          : append(buf, size, used, " AND (%.*s = ?%s)", (int)(list - sql), sql,
@@ -449,6 +520,11 @@ static int bind_filters(sqlite3_stmt *stmt, const struct db_query *q, unsigned o
     for (size_t i = 0; q->coll->filters[i].name != NULL; i++) {
         if (!(q->filter_mask & only & (1u << i)) || skip & (1u << i))
             continue;
+        if (name_is_wide(q, i)) {
+            if (bind_wide_name(stmt, q->filter[i].text, n) != 0)
+                return -1;
+            continue;
+        }
         const struct db_value *v = one_value_at(q, i) != NULL ? &q->one[i] : &q->filter[i];
         if (bind_value(stmt, (*n)++, v) != SQLITE_OK)
             return -1;

@@ -22,7 +22,7 @@ enum db_filter_kind {
     FILTER_DATE,       /* list of ISO dates; bound as a JSON array of strings */
     FILTER_DATE_BOUND, /* one ISO date; bound as text */
     FILTER_BOOL,       /* true or false; bound as 1 or 0 */
-    FILTER_NAME,       /* one text, matched exactly and case-insensitively */
+    FILTER_NAME,       /* one text, matched exactly and case-insensitively (casefold.h) */
     FILTER_CODE,       /* list of ISO 3166-1 alpha-2 codes; bound as a JSON array */
 };
 
@@ -35,6 +35,8 @@ struct db_filter {
     const char *sql;             /* db_read.c's WHERE term (one `?`); opaque to callers */
     const char *join;            /* NULL, or the page query's join for one value (alias %1$s,
                                     one `?`); opaque to callers */
+    const char *wide;            /* FILTER_NAME: the WHERE term for a value that is not all
+                                    ASCII (three `?`, see name_bounds); opaque to callers */
 };
 
 /* One sort order of a collection: keys then the id, all ascending or all descending. */

@@ -13,6 +13,7 @@
 #include "scratch.h"
 
 #include "../api/api_case.h"
+#include "casefold.h"
 #include "collection.h"
 #include "db.h"
 #include "db_internal.h"
@@ -353,8 +354,11 @@ static void query_plans(void **state) {
                 assert_non_null(first);
                 assert_null(strstr(first + 1, "json_each("));
             }
-            for (int one = 0; one <= lists; one++) {
-                if (one) {
+            /* and a name once more, with a value beyond ASCII: the filter's `wide` term */
+            for (int one = 0; one <= (lists || kind == FILTER_NAME); one++) {
+                if (one && kind == FILTER_NAME) {
+                    q.filter[f - 1].text = "C\xC3\xB4te d\xE2\x80\x99Ivoire";
+                } else if (one) {
                     const char *v = q.filter[f - 1].text;
                     q.one_mask = 1u << (f - 1);
                     q.one[f - 1] = v[1] == '"' ? (struct db_value){1, 0, "state"}
@@ -365,8 +369,13 @@ static void query_plans(void **state) {
                 assert_int_equal(db_read_explain(db, &q, plan, sizeof plan), 0);
                 char what[128];
                 snprintf(what, sizeof what, "%s %s%s", dc->table,
-                         f ? dc->filters[f - 1].name : "", one ? " (one value)" : "");
+                         f ? dc->filters[f - 1].name : "",
+                         !one                  ? ""
+                         : kind == FILTER_NAME ? " (beyond ASCII)"
+                                               : " (one value)");
                 assert_indexed(what, plan);
+                if (one && kind == FILTER_NAME && strstr(plan, "(name>? AND name<?)") == NULL)
+                    fail_msg("%s: the name's index is not searched by range:\n%s", what, plan);
                 if (one && strstr(plan, "json_each") != NULL)
                     fail_msg("%s: one value is still a list:\n%s", what, plan);
                 /* the next page: the keyset seeks, it does not scan */
@@ -827,6 +836,106 @@ static void joined_filters_combined(void **state) {
     assert_true(rows >= 30);
 }
 
+/* The ids (up to cap, in the default order) that a `name` filter with value finds in type's
+ * collection; the count query must agree with the page. */
+static size_t name_matches(enum record_type type, const char *value, int64_t *ids, size_t cap) {
+    const struct db_collection *dc = db_read_collection(type);
+    struct db_query q = {.coll = dc, .sort = &dc->sorts[0]};
+    size_t f = 0;
+    while (dc->filters[f].name != NULL && strcmp(dc->filters[f].name, "name") != 0)
+        f++;
+    assert_non_null(dc->filters[f].name);
+    q.filter_mask = 1u << f;
+    q.filter[f] = (struct db_value){1, 0, value};
+    struct db_page page = {0};
+    struct db_error err = {0};
+    if (db_read_page(db, &q, cap, &page, &err) != 0)
+        fail_msg("name=%s: %s", value, err.message);
+    assert_int_equal(db_read_count(db, &q, &err), (int64_t)page.count + page.more);
+    size_t n = page.count;
+    memcpy(ids, page.ids, n * sizeof *ids);
+    db_page_free(&page);
+    return n;
+}
+
+/* name written with every character replaced by the lowest (or the highest) code point that
+ * folds as it does: for "Côte d’Ivoire", "CÔTE D’IVOIRE" (or "côte d’ivoire"). */
+static void case_variant(const char *name, int highest, char *out, size_t size) {
+    size_t used = 0;
+    for (const char *c = name; *c;) {
+        uint32_t cp = (unsigned char)*c, low, high;
+        size_t step = cp < 0x80 ? 1 : casefold_decode(c, &cp);
+        assert_true(step > 0);
+        casefold_class(cp, &low, &high);
+        assert_true(used + 5 < size);
+        used += casefold_encode(highest ? high : low, out + used);
+        c += step;
+    }
+    out[used] = '\0';
+}
+
+/* The name filters match exactly and case-insensitively beyond ASCII (casefold.h): every
+ * organization and person of the record is found by its name in upper and in lower case; and,
+ * on rows added in a transaction that is rolled back, names that begin with a non-ASCII letter,
+ * Greek final sigma, ẞ and ß, and what folding does not equate (diacritics, ß and ss, ſ and s). */
+static void name_filter_folds_case(void **state) {
+    (void)state;
+    static const struct {
+        enum record_type type;
+        const char *sql;
+    } tables[] = {{RECORD_ORGANIZATION, "SELECT id, name FROM organizations"},
+                  {RECORD_PERSON, "SELECT id, name FROM people"}};
+    size_t wide = 0;
+    for (size_t t = 0; t < 2; t++) {
+        sqlite3_stmt *st;
+        assert_int_equal(sqlite3_prepare_v2(db_handle(db), tables[t].sql, -1, &st, NULL),
+                         SQLITE_OK);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            int64_t id = sqlite3_column_int64(st, 0), ids[8];
+            const char *name = (const char *)sqlite3_column_text(st, 1);
+            for (int highest = 0; highest <= 1; highest++) {
+                char variant[1024];
+                case_variant(name, highest, variant, sizeof variant);
+                size_t n = name_matches(tables[t].type, variant, ids, 8);
+                size_t k = 0;
+                while (k < n && ids[k] != id)
+                    k++;
+                if (k == n)
+                    fail_msg("name=%s does not find %lld (%s)", variant, (long long)id, name);
+            }
+            for (const unsigned char *c = (const unsigned char *)name; *c; c++)
+                wide += *c >= 0x80;
+        }
+        sqlite3_finalize(st);
+    }
+    assert_true(wide > 0); /* the record has names beyond ASCII (Côte d’Ivoire, ...) */
+
+    assert_int_equal(sqlite3_exec(db_handle(db),
+                                  "BEGIN; INSERT INTO people (id, slug, name) VALUES "
+                                  "(90001, 'x-orsted', 'Ørsted'), (90002, 'x-oresund', 'Øresund'),"
+                                  "(90003, 'x-sisyphus', 'Σίσυφος'), (90004, 'x-gauss', 'Gauß'),"
+                                  "(90005, 'x-long-s', 'ſam')",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    static const struct {
+        const char *value;
+        int64_t id; /* 0: none */
+    } cases[] = {
+        {"ØRSTED", 90001}, {"ørsted", 90001}, {"øRESUND", 90002}, {"Orsted", 0},
+        {"ørste", 0},      {"ΣΊΣΥΦΟΣ", 90003}, {"σίσυφοσ", 90003}, {"ΣΙΣΥΦΟΣ", 0},
+        {"GAUẞ", 90004},   {"gauß", 90004},   {"GAUSS", 0},       {"sam", 0},
+        {"SAM", 0},        {"ſam", 90005},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int64_t ids[4];
+        size_t n = name_matches(RECORD_PERSON, cases[i].value, ids, 4);
+        if (n != (cases[i].id != 0) || (n == 1 && ids[0] != cases[i].id))
+            fail_msg("name=%s: %zu rows (first %lld), want %lld", cases[i].value, n,
+                     n ? (long long)ids[0] : 0LL, (long long)cases[i].id);
+    }
+    assert_int_equal(sqlite3_exec(db_handle(db), "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fts_quoting),
@@ -839,6 +948,7 @@ int main(void) {
         cmocka_unit_test(render_is_sqlite_json),
         cmocka_unit_test(page_order_in_memory),
         cmocka_unit_test(joined_filters_combined),
+        cmocka_unit_test(name_filter_folds_case),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
