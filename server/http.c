@@ -137,9 +137,11 @@ struct http_server {
  * handler's first call. libmicrohttpd 0.9.75 calls the completion callback for a request the
  * access handler saw, and for some it answered itself (a header block over its memory pool:
  * 431), but not for one it drops before (a request line whose query parameters overflow the
- * pool): that one would leak its exchange and hold the in-flight count (the stop then waits
- * its whole grace period). The connection's close frees what is still unclaimed here; the
- * access handler's first call and the completion callback take it out. */
+ * pool): that one would leak its exchange. The connection's close frees what is still
+ * unclaimed here; the access handler's first call and the completion callback take it out.
+ * A request counts in flight (what the stop waits for) from the access handler's first call,
+ * once its header block is whole: a client that sent a request line and then nothing more
+ * (slowly, or never) holds no stop up. */
 struct connection_slot {
     struct exchange *unclaimed; /* made by on_uri, not yet seen by on_request; or NULL */
 };
@@ -220,12 +222,10 @@ static void kick(struct worker *w) {
 static void exchange_free(struct exchange *x);
 
 /* Frees a request libmicrohttpd dropped before the access handler saw it (see
- * connection_slot): it was never answered, so it is neither counted nor logged. */
+ * connection_slot): it was never in flight nor answered, so it is neither counted nor logged. */
 static void exchange_discard(struct exchange *x) {
-    struct http_server *server = x->server;
     x->slot->unclaimed = NULL;
     exchange_free(x);
-    atomic_fetch_sub(&server->in_flight, 1);
 }
 
 /* Where the origin form (path and query) of a request target begins: an absolute-form
@@ -272,7 +272,6 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connectio
         memcpy(x->target + !rooted, uri, len);
         x->target[len + !rooted] = '\0';
     }
-    atomic_fetch_add(&x->server->in_flight, 1);
     const union MHD_ConnectionInfo *info =
         MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     struct connection_slot *slot = info != NULL ? info->socket_context : NULL;
@@ -374,9 +373,11 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **re
         metrics_request(x->route, x->status, micros);
         log_exchange(x, micros);
     }
+    int counted = x->started; /* in flight since the access handler's first call */
     exchange_free(x);
     *req_cls = NULL;
-    atomic_fetch_sub(&server->in_flight, 1);
+    if (counted)
+        atomic_fetch_sub(&server->in_flight, 1);
 }
 
 static void on_connection(void *cls, struct MHD_Connection *connection, void **socket_context,
@@ -1191,6 +1192,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         return MHD_NO; /* out of memory in on_uri: drop the connection */
     if (!x->started) {
         x->started = 1;
+        atomic_fetch_add(&x->server->in_flight, 1); /* (see connection_slot) */
         if (x->slot != NULL) { /* from here the completion callback frees it */
             x->slot->unclaimed = NULL;
             x->slot = NULL;

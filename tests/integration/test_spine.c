@@ -412,6 +412,19 @@ static void sigterm_answers_parked_long_poll(void **state) {
     assert_true(seconds < 5);
 }
 
+/* A client that sent a request line and part of its headers, and then nothing, is not a
+ * request in flight: the stop closes its connection and returns at once rather than wait
+ * its whole grace period (SHUTDOWN_GRACE_S, 10 s) for headers that may never come. A
+ * functional bound, as above. */
+static void sigterm_does_not_wait_for_unfinished_headers(void **state) {
+    (void)state;
+    char buf[1024];
+    long seconds = sigterm_during("GET /v1/topics HTTP/1.1\r\nHost: x\r\n", NULL, buf,
+                                  sizeof buf);
+    assert_null(strstr(buf, "HTTP/1.1"));
+    assert_true(seconds < 5);
+}
+
 /* A request libmicrohttpd drops before the access handler sees it (here: a request line with
  * more query parameters than the connection's memory pool holds) must neither leak its
  * exchange (the sanitizer suite's LeakSanitizer fails the daemon's exit) nor stay counted in
@@ -681,6 +694,7 @@ int main(void) {
         cmocka_unit_test(metrics_count_requests),
         cmocka_unit_test(sigterm_completes_request_in_flight),
         cmocka_unit_test(dropped_request_is_not_left_in_flight),
+        cmocka_unit_test(sigterm_does_not_wait_for_unfinished_headers),
         cmocka_unit_test(sigterm_answers_parked_long_poll),
         cmocka_unit_test(full_event_round_does_not_stall),
         cmocka_unit_test(connections_past_the_address_limit_are_refused),
