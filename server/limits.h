@@ -15,13 +15,8 @@
 #define RESERVED_FDS 64
 /* Workers (libmicrohttpd daemons, each with its own set of connections) per runner thread:
  * the runners take turns on them, so that a thread the kernel gives less CPU holds back
- * one small set of connections instead of its whole share (http.c, struct worker). The
- * smaller the sets, the fewer clients a late turn delays: the search of the 1,000,000-
- * intervention record at 256 connections (wrk beside the server on 2 cores), 6 alternating
- * 5 s rounds at ~19,500/s each, had a p99 of 23.8-24.3 ms with 1 worker per thread, 21.0-21.9
- * with 2 and 18.6-18.9 with 4, at the same rate; 8 gave no more, and peak RSS with 1,000
- * connections moved 41.0 -> 41.1 MB (4). */
-#define SHARDS_PER_THREAD 4
+ * one small set of connections instead of its whole share (http.c, struct worker). */
+#define SHARDS_PER_THREAD 2
 /* File descriptors each worker holds: its epoll set, libmicrohttpd's wake-up eventfd and
  * plenary's (http.c, struct worker), and its database file, WAL and shm. */
 #define FDS_PER_WORKER 6
