@@ -1098,7 +1098,6 @@ static void keyset_advance(struct parsed *p, struct db_page *page) {
 struct ndjson {
     struct parsed p;            /* the query */
     const struct collection *c; /* the collection */
-    struct db *db;              /* the worker's connection */
     char *buf;                  /* pending bytes */
     size_t len, off;            /* bytes in buf, bytes already sent */
     int done;                   /* 1: no more rows */
@@ -1111,15 +1110,15 @@ static void ndjson_free(void *ctx) {
     free(s);
 }
 
-/* Fetches the next batch into s->buf. Returns 0 or -1. */
-static int ndjson_fill(struct ndjson *s) {
+/* Fetches the next batch into s->buf, reading through db. Returns 0 or -1. */
+static int ndjson_fill(struct ndjson *s, struct db *db) {
     struct db_page page;
     struct db_error err = {0};
-    if (db_read_page(s->db, &s->p.q, STREAM_BATCH, &page, &err) != 0)
+    if (db == NULL || db_read_page(db, &s->p.q, STREAM_BATCH, &page, &err) != 0)
         return -1;
     struct format_buf out = {0};
     if (text_render && !s->p.has_fields) {
-        int rc = render_text(s->db, s->c, page.ids, page.count, "", "\n", &out);
+        int rc = render_text(db, s->c, page.ids, page.count, "", "\n", &out);
         keyset_advance(&s->p, &page);
         s->done = !page.more;
         db_page_free(&page);
@@ -1129,7 +1128,7 @@ static int ndjson_fill(struct ndjson *s) {
         s->off = 0;
         return rc;
     }
-    json_t *items = render_items(s->db, s->c, page.ids, page.count, s->p.fields);
+    json_t *items = render_items(db, s->c, page.ids, page.count, s->p.fields);
     int rc = items ? 0 : -1;
     size_t i;
     json_t *item;
@@ -1171,13 +1170,13 @@ static int ndjson_fill(struct ndjson *s) {
     return rc;
 }
 
-static ssize_t ndjson_read(void *ctx, uint64_t pos, char *buf, size_t max) {
+static ssize_t ndjson_read(void *ctx, struct db *db, uint64_t pos, char *buf, size_t max) {
     (void)pos;
     struct ndjson *s = ctx;
     while (s->off == s->len) {
         if (s->done)
             return STREAM_END;
-        if (ndjson_fill(s) != 0)
+        if (ndjson_fill(s, db) != 0)
             return STREAM_ERROR;
     }
     size_t n = s->len - s->off < max ? s->len - s->off : max;
@@ -1244,7 +1243,6 @@ int collection_list(const struct collection *c, struct request *req, struct resp
         }
         s->p = p;
         s->c = c;
-        s->db = req->db;
         res->stream = (struct response_stream){.read = ndjson_read, .free = ndjson_free, .ctx = s};
         res->content_type = "application/x-ndjson";
         res->uncacheable = 1;

@@ -67,9 +67,11 @@ struct response_header {
 
 /* A body produced piece by piece (NDJSON, SSE): read writes at most max bytes into buf and
  * returns how many (pos: bytes already sent), or STREAM_END / STREAM_ERROR; free releases
- * ctx. Runs on the worker thread that serves the connection. */
+ * ctx. read runs on whichever thread serves the connection at the time and reads the
+ * database through the connection it is handed (NULL: none could be opened), which need not
+ * be the one the request began on: it keeps nothing open on a connection between reads. */
 struct response_stream {
-    ssize_t (*read)(void *ctx, uint64_t pos, char *buf, size_t max);
+    ssize_t (*read)(void *ctx, struct db *db, uint64_t pos, char *buf, size_t max);
     void (*free)(void *ctx);
     void *ctx;
     /* After read returned STREAM_WAIT: the revision to wait past and the most milliseconds

@@ -9,7 +9,7 @@
  *   - answering: problem bodies, ETag and 304, the common headers, CORS;
  *   - the daemon: the listening socket and its accepting thread, the workers (daemons of
  *     libmicrohttpd with their connections) and the runner threads that take turns on
- *     them, start, per-worker database connections, graceful stop.
+ *     them, start, per-runner database connections, graceful stop.
  * A response is never queued on the first call of the access handler for a well-formed
  * request: libmicrohttpd 0.9.75 would then answer `Connection: close`. */
 #include "http.h"
@@ -74,7 +74,6 @@ struct worker {
     struct MHD_Daemon *daemon;  /* its daemon */
     unsigned index;             /* its place in server->workers and in the admission */
     int epoll_fd;               /* the daemon's epoll set (polled by waiting runners) */
-    struct db *db;              /* its read-only database connection (worker_connection) */
     int kick;                   /* the eventfd in that set (-1: none) */
     atomic_int running;         /* 1 while a runner runs it: the runners' lock on it */
     atomic_int hot;             /* 1: its last run left work no event will announce */
@@ -102,7 +101,12 @@ struct runner {
     struct http_server *server; /* the server it belongs to */
     pthread_t thread;           /* the thread */
     unsigned index;             /* its place in server->runners */
+    struct db *db;              /* its read-only database connection (runner_connection) */
 };
+
+/* The runner the calling thread is (set by runner_main), or NULL: libmicrohttpd calls the
+ * access handler and the stream readers only from MHD_run, which only runners call. */
+static _Thread_local struct runner *this_runner;
 
 struct http_server {
     struct worker workers[MAX_THREADS * SHARDS_PER_THREAD]; /* the workers */
@@ -115,7 +119,7 @@ struct http_server {
     const struct config *config;  /* settings; outlives the server */
     atomic_int in_flight;         /* requests between first call and completion */
     pthread_mutex_t dbs_lock;     /* guards dbs and db_count */
-    struct db *dbs[MAX_THREADS * SHARDS_PER_THREAD + 8]; /* every worker's connection */
+    struct db *dbs[MAX_THREADS + 8]; /* every runner's connection */
     size_t db_count;              /* entries used in dbs */
     unsigned port;                /* the port actually bound */
     int listener;                 /* the listening socket (ours, not libmicrohttpd's) */
@@ -624,13 +628,43 @@ static void *waiter_main(void *arg) {
     return NULL;
 }
 
+/* The calling runner's read-only database connection, opened on its first request; NULL when
+ * it cannot be opened (or, never, when the caller is not a runner). One per runner thread,
+ * not per worker: a runner uses it for whichever worker it runs, so more, smaller workers
+ * (SHARDS_PER_THREAD) cost no more connections, page caches or search state. A stream reads
+ * on the connection of the runner that calls its reader, which after a steal is not the one
+ * its request began on; no stream keeps a transaction open between reads. */
+static struct db *runner_connection(void) {
+    struct runner *r = this_runner;
+    if (r == NULL)
+        return NULL;
+    if (r->db != NULL)
+        return r->db;
+    struct http_server *server = r->server;
+    struct db_error err = {0};
+    struct db *db = db_open(server->config->db_path, DB_READ_ONLY, &err);
+    if (db == NULL) {
+        fprintf(stderr, "plenary: cannot open %s: %s\n", server->config->db_path, err.message);
+        return NULL;
+    }
+    pthread_mutex_lock(&server->dbs_lock);
+    if (server->db_count < sizeof server->dbs / sizeof server->dbs[0]) {
+        server->dbs[server->db_count++] = db;
+        r->db = db;
+    }
+    pthread_mutex_unlock(&server->dbs_lock);
+    if (r->db == NULL)
+        db_close(db);
+    return r->db;
+}
+
 /* libmicrohttpd's reader for a handler's stream: parks the connection when the stream has
  * nothing to send yet, instead of spinning. */
 static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max) {
     struct exchange *x = cls;
     if (x->stream_done)
         return MHD_CONTENT_READER_END_OF_STREAM;
-    ssize_t n = x->stream.read(x->stream.ctx, pos, buf, max);
+    ssize_t n = x->stream.read(x->stream.ctx, runner_connection(), pos, buf, max);
     if (n == STREAM_WAIT) {
         int64_t since = revision_current();
         long ms = 15000;
@@ -1038,30 +1072,6 @@ static int preflight(struct exchange *x, const struct route *route) {
     return 204;
 }
 
-/* The worker's read-only database connection, opened on its first request. One per worker,
- * not per runner thread: a worker is run by one runner at a time, but not always the same
- * one, and an event stream reads on the connection its request began on. */
-static struct db *worker_connection(struct worker *w) {
-    if (w->db != NULL)
-        return w->db;
-    struct http_server *server = w->server;
-    struct db_error err = {0};
-    struct db *db = db_open(server->config->db_path, DB_READ_ONLY, &err);
-    if (db == NULL) {
-        fprintf(stderr, "plenary: cannot open %s: %s\n", server->config->db_path, err.message);
-        return NULL;
-    }
-    pthread_mutex_lock(&server->dbs_lock);
-    if (server->db_count < sizeof server->dbs / sizeof server->dbs[0]) {
-        server->dbs[server->db_count++] = db;
-        w->db = db;
-    }
-    pthread_mutex_unlock(&server->dbs_lock);
-    if (w->db == NULL)
-        db_close(db);
-    return w->db;
-}
-
 /* Routes a complete request and runs its handler; fills x->res. OPTIONS is answered here
  * (it depends on the CORS settings); everything else goes through dispatch(). */
 static void route_exchange(struct exchange *x) {
@@ -1089,7 +1099,7 @@ static void route_exchange(struct exchange *x) {
         preflight(x, route);
         return;
     }
-    req->db = worker_connection(x->worker);
+    req->db = runner_connection();
     /* one snapshot per request; a stream's later batches read outside it */
     int snapshot = req->db != NULL && db_read_begin(req->db) == 0;
     x->route = dispatch(req, res, &x->path_arg);
@@ -1467,6 +1477,7 @@ static void runner_wait(struct runner *r) {
  * libmicrohttpd's whole loop), until the stop. */
 static void *runner_main(void *arg) {
     struct runner *r = arg;
+    this_runner = r;
     struct http_server *server = r->server;
     while (!atomic_load_explicit(&server->runners_stopping, memory_order_relaxed)) {
         struct worker *w = next_worker(r);

@@ -15,11 +15,17 @@
 #define RESERVED_FDS 64
 /* Workers (libmicrohttpd daemons, each with its own set of connections) per runner thread:
  * the runners take turns on them, so that a thread the kernel gives less CPU holds back
- * one small set of connections instead of its whole share (http.c, struct worker). */
-#define SHARDS_PER_THREAD 2
+ * one small set of connections instead of its whole share (http.c, struct worker). The
+ * smaller the sets, the fewer clients one late turn delays: the search of the 1,000,000-
+ * intervention record at 256 connections (wrk beside the server on 2 cores), alternating 5 s
+ * rounds at ~19,500/s, had a p99 of 23.8-24.3 ms with 1 worker per thread, 21.0-22.3 with 2
+ * and 18.6-19.4 with 4, at the same rate; 8 gave no more. Workers share their runner's
+ * database connection (http.c, runner_connection), so they cost no page cache. */
+#define SHARDS_PER_THREAD 4
 /* File descriptors each worker holds: its epoll set, libmicrohttpd's wake-up eventfd and
- * plenary's (http.c, struct worker), and its database file, WAL and shm. */
-#define FDS_PER_WORKER 6
+ * plenary's (http.c, struct worker); and each runner: its database file, WAL and shm. */
+#define FDS_PER_WORKER 3
+#define FDS_PER_RUNNER 3
 /* Connections the kernel queues for the accepting thread before it refuses more. */
 #define LISTEN_BACKLOG 1024
 /* Milliseconds between the accepting thread's sweeps of the workers that hold

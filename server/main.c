@@ -37,7 +37,7 @@ static void raise_fd_limit(unsigned threads) {
     if (getrlimit(RLIMIT_NOFILE, &limit) != 0)
         return;
     rlim_t wanted = (rlim_t)MAX_CONNECTIONS + RESERVED_FDS +
-                    (rlim_t)threads * SHARDS_PER_THREAD * FDS_PER_WORKER;
+                    (rlim_t)threads * (SHARDS_PER_THREAD * FDS_PER_WORKER + FDS_PER_RUNNER);
     if (limit.rlim_cur >= wanted)
         return;
     limit.rlim_cur = limit.rlim_max == RLIM_INFINITY || limit.rlim_max >= wanted ? wanted

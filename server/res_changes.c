@@ -225,7 +225,6 @@ int res_changes(struct request *req, struct response *res) {
 /* ---------------------------------------------------------------- the event stream */
 
 struct stream {
-    struct db *db;          /* the worker's connection (the stream stays on its thread) */
     int64_t since;          /* changes after this revision */
     char types_json[256];   /* type filter, or "" */
     int64_t after_seq;      /* log rows already sent */
@@ -294,7 +293,7 @@ static void render_batch(struct batch *b) {
     }
 }
 
-static ssize_t stream_read(void *ctx, uint64_t pos, char *buf, size_t max) {
+static ssize_t stream_read(void *ctx, struct db *db, uint64_t pos, char *buf, size_t max) {
     (void)pos;
     struct stream *s = ctx;
     if (s->off == s->len) {
@@ -303,7 +302,7 @@ static ssize_t stream_read(void *ctx, uint64_t pos, char *buf, size_t max) {
         static _Thread_local struct batch batch;
         batch.s = s;
         batch.count = 0;
-        if (db_changes_page(s->db, s->since, s->types_json[0] ? s->types_json : NULL,
+        if (db == NULL || db_changes_page(db, s->since, s->types_json[0] ? s->types_json : NULL,
                             s->after_seq, STREAM_BATCH, batch_row, &batch) != 0)
             return STREAM_ERROR;
         render_batch(&batch);
@@ -352,7 +351,6 @@ int res_changes_stream(struct request *req, struct response *res) {
     struct stream *s = calloc(1, sizeof *s);
     if (s == NULL)
         return response_problem(res, PROBLEM_INTERNAL, "out of memory");
-    s->db = req->db;
     s->since = q.since;
     memcpy(s->types_json, q.types_json, sizeof s->types_json);
     s->last_write = time(NULL);

@@ -107,7 +107,7 @@ static void run(struct call *call, const char *target, const struct api_case *c)
         size_t cap = 1 << 16;
         call->body = malloc(cap);
         ssize_t n;
-        while ((n = res->stream.read(res->stream.ctx, call->len, call->body + call->len,
+        while ((n = res->stream.read(res->stream.ctx, req->db, call->len, call->body + call->len,
                                      cap - call->len - 1)) > 0) {
             call->len += (size_t)n;
             if (cap - call->len < 4096)
