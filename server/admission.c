@@ -3,6 +3,8 @@
  * limit in size so that it never fills, with backward-shift deletion (no tombstones). */
 #include "admission.h"
 
+#include "limits.h"
+
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -10,7 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ADMISSION_MAX_WORKERS 64
+/* every worker of the most runner threads (limits.h) */
+#define ADMISSION_MAX_WORKERS (MAX_THREADS * SHARDS_PER_THREAD)
 
 /* One client address with connections open: IPv4 as IPv4-mapped IPv6. */
 struct peer_slot {

@@ -42,7 +42,8 @@ struct request {
     const char *path_arg;            /* the {ref} segment of the matched route, or NULL */
     const char *body;                /* request body (POST, PATCH) or NULL */
     size_t body_len;                 /* bytes in body */
-    struct db *db;                   /* this worker thread's database connection */
+    struct db *db;                   /* the runner thread's database connection, for this
+                                        call only: not to be kept (streams are handed theirs) */
     const struct config *config;     /* the daemon's settings */
     int64_t revision;                /* database revision when the request started */
     int resumed;                     /* 1 when a long poll's wait is over: answer now */
@@ -69,7 +70,8 @@ struct response_header {
  * returns how many (pos: bytes already sent), or STREAM_END / STREAM_ERROR; free releases
  * ctx. read runs on whichever thread serves the connection at the time and reads the
  * database through the connection it is handed (NULL: none could be opened), which need not
- * be the one the request began on: it keeps nothing open on a connection between reads. */
+ * be the one the request began on: it keeps nothing open on a connection between reads.
+ * With NULL it returns STREAM_ERROR: the client sees a cut body. */
 struct response_stream {
     ssize_t (*read)(void *ctx, struct db *db, uint64_t pos, char *buf, size_t max);
     void (*free)(void *ctx);

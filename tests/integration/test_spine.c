@@ -412,6 +412,22 @@ static void sigterm_answers_parked_long_poll(void **state) {
     assert_true(seconds < 5);
 }
 
+/* The most runner threads --threads takes (64), each with its SHARDS_PER_THREAD workers:
+ * the daemon starts and answers from the database (the workers' admission table once held
+ * only 64 workers, so more than 16 threads, and so any host of 17 cores or more by default,
+ * failed at start with "out of memory"). */
+static void most_threads_start(void **state) {
+    (void)state;
+    struct daemon e;
+    const char *args[] = {"--threads", "64", NULL};
+    assert_int_equal(daemon_start(&e, 0, args), 0);
+    struct reply r;
+    assert_int_equal(http_get(&e, "/v1/topics?limit=1", &r), 0);
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+    assert_int_equal(daemon_stop(&e), 0);
+}
+
 /* A client that sent a request line and part of its headers, and then nothing, is not a
  * request in flight: the stop closes its connection and returns at once rather than wait
  * its whole grace period (SHUTDOWN_GRACE_S, 10 s) for headers that may never come. A
@@ -695,6 +711,7 @@ int main(void) {
         cmocka_unit_test(sigterm_completes_request_in_flight),
         cmocka_unit_test(dropped_request_is_not_left_in_flight),
         cmocka_unit_test(sigterm_does_not_wait_for_unfinished_headers),
+        cmocka_unit_test(most_threads_start),
         cmocka_unit_test(sigterm_answers_parked_long_poll),
         cmocka_unit_test(full_event_round_does_not_stall),
         cmocka_unit_test(connections_past_the_address_limit_are_refused),

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "admission.h"
+#include "limits.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -34,7 +35,11 @@ static struct sockaddr_in6 v6(uint8_t last) {
 static void bad_bounds_are_refused(void **state) {
     (void)state;
     assert_null(admission_new(0, 10, 10));
-    assert_null(admission_new(65, 10, 10));
+    /* every worker of the most runner threads fits; one more does not */
+    struct admission *most = admission_new(MAX_THREADS * SHARDS_PER_THREAD, 10, 10);
+    assert_non_null(most);
+    admission_free(most);
+    assert_null(admission_new(MAX_THREADS * SHARDS_PER_THREAD + 1, 10, 10));
     assert_null(admission_new(2, 0, 10));
     assert_null(admission_new(2, 10, 0));
 }

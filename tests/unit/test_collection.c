@@ -70,6 +70,9 @@ static size_t decode(const char *s, size_t n, char *out) {
     return o;
 }
 
+/* 1: run() leaves a streamed body unread, for the test to read (stream_reader_takes_db) */
+static int run_keeps_stream;
+
 /* Runs target through dispatch; fills call->body/len and the response. */
 static void run(struct call *call, const char *target, const struct api_case *c) {
     memset(call, 0, sizeof *call);
@@ -103,7 +106,7 @@ static void run(struct call *call, const char *target, const struct api_case *c)
         res->status = problem_status(res->problem.kind);
         call->body = problem_render(&res->problem, req->path, &call->len);
         res->content_type = "application/problem+json";
-    } else if (res->stream.read) {
+    } else if (res->stream.read && !run_keeps_stream) {
         size_t cap = 1 << 16;
         call->body = malloc(cap);
         ssize_t n;
@@ -936,6 +939,39 @@ static void name_filter_folds_case(void **state) {
     assert_int_equal(sqlite3_exec(db_handle(db), "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
 }
 
+/* A stream reads through the connection its reader is handed at each read, which after a
+ * runner took the worker over is not the one the request began on (http.c, runner_connection):
+ * an NDJSON export read through another connection gives the same bytes, and one handed no
+ * connection (none could be opened) ends in an error, not a crash. */
+static void stream_reader_takes_db(void **state) {
+    (void)state;
+    const char *target = "/v1/interventions?format=ndjson&fields=id,position";
+    struct call whole, kept;
+    run(&whole, target, NULL);
+    assert_int_equal(whole.res.status, 200);
+    assert_true(whole.len > 0);
+    struct db_error err = {0};
+    struct db *other = db_open(db_path, DB_READ_ONLY, &err);
+    assert_non_null(other);
+    run_keeps_stream = 1;
+    run(&kept, target, NULL);
+    run_keeps_stream = 0;
+    struct response_stream *st = &kept.res.stream;
+    assert_non_null(st->read);
+    char buf[1 << 16];
+    assert_int_equal(st->read(st->ctx, NULL, 0, buf, sizeof buf), STREAM_ERROR);
+    size_t got = 0;
+    ssize_t n;
+    while ((n = st->read(st->ctx, other, got, buf + got, sizeof buf - got)) > 0)
+        got += (size_t)n;
+    assert_int_equal(n, STREAM_END);
+    assert_int_equal(got, whole.len);
+    assert_memory_equal(buf, whole.body, got);
+    call_free(&kept);
+    call_free(&whole);
+    db_close(other);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fts_quoting),
@@ -949,6 +985,7 @@ int main(void) {
         cmocka_unit_test(page_order_in_memory),
         cmocka_unit_test(joined_filters_combined),
         cmocka_unit_test(name_filter_folds_case),
+        cmocka_unit_test(stream_reader_takes_db),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
