@@ -10,7 +10,7 @@
 struct db;
 
 enum db_mode {
-    DB_READ_ONLY,  /* a server worker's connection: never writes */
+    DB_READ_ONLY,  /* a server runner's connection: never writes */
     DB_READ_WRITE, /* init, import, API writes: creates the file when missing */
 };
 

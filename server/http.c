@@ -118,9 +118,6 @@ struct http_server {
     struct admission *admission;  /* the connection limits and the choice of worker */
     const struct config *config;  /* settings; outlives the server */
     atomic_int in_flight;         /* requests between first call and completion */
-    pthread_mutex_t dbs_lock;     /* guards dbs and db_count */
-    struct db *dbs[MAX_THREADS + 8]; /* every runner's connection */
-    size_t db_count;              /* entries used in dbs */
     unsigned port;                /* the port actually bound */
     int listener;                 /* the listening socket (ours, not libmicrohttpd's) */
     int accept_stop;              /* eventfd: written once to end the accepting thread */
@@ -647,15 +644,8 @@ static struct db *runner_connection(void) {
         fprintf(stderr, "plenary: cannot open %s: %s\n", server->config->db_path, err.message);
         return NULL;
     }
-    pthread_mutex_lock(&server->dbs_lock);
-    if (server->db_count < sizeof server->dbs / sizeof server->dbs[0]) {
-        server->dbs[server->db_count++] = db;
-        r->db = db;
-    }
-    pthread_mutex_unlock(&server->dbs_lock);
-    if (r->db == NULL)
-        db_close(db);
-    return r->db;
+    r->db = db; /* only this thread uses it; stop_runners closes it */
+    return db;
 }
 
 /* libmicrohttpd's reader for a handler's stream: parks the connection when the stream has
@@ -1591,8 +1581,11 @@ static void stop_runners(struct http_server *server) {
         uint64_t one = 1;
         atomic_store(&server->runners_stopping, 1);
         (void)!write(server->runners_stop, &one, sizeof one);
-        for (unsigned i = 0; i < server->runner_count; i++)
+        for (unsigned i = 0; i < server->runner_count; i++) {
             pthread_join(server->runners[i].thread, NULL);
+            db_close(server->runners[i].db); /* its own, no longer used once it has ended */
+            server->runners[i].db = NULL;
+        }
         server->runner_count = 0;
     }
 }
@@ -1623,7 +1616,6 @@ struct http_server *http_start(const struct config *cfg, char *err, size_t err_s
     server->config = cfg;
     server->listener = server->accept_stop = -1;
     server->runners_stop = eventfd(0, EFD_CLOEXEC);
-    pthread_mutex_init(&server->dbs_lock, NULL);
     pthread_mutex_init(&server->waiters_lock, NULL);
     /* waiter deadlines are CLOCK_MONOTONIC: the condition must wait on the same clock, or
      * every timed wait returns at once and the waiter thread spins */
@@ -1635,7 +1627,6 @@ struct http_server *http_start(const struct config *cfg, char *err, size_t err_s
     server->cache = cache_new(cfg->cache_bytes);
     if (server->cache == NULL) {
         snprintf(err, err_size, "out of memory");
-        pthread_mutex_destroy(&server->dbs_lock);
         if (server->runners_stop >= 0)
             close(server->runners_stop);
         free(server);
@@ -1731,7 +1722,6 @@ fail:
     stop_workers(server);
     admission_free(server->admission);
     cache_free(server->cache);
-    pthread_mutex_destroy(&server->dbs_lock);
     free(server);
     return NULL;
 }
@@ -1761,10 +1751,7 @@ void http_stop(struct http_server *server) {
         pthread_join(server->waiter_thread, NULL);
     stop_workers(server);
     admission_free(server->admission);
-    for (size_t i = 0; i < server->db_count; i++)
-        db_close(server->dbs[i]);
     cache_free(server->cache);
-    pthread_mutex_destroy(&server->dbs_lock);
     pthread_mutex_destroy(&server->waiters_lock);
     pthread_cond_destroy(&server->waiters_wake);
     free(server);
